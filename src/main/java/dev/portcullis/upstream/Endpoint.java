@@ -1,0 +1,65 @@
+package dev.portcullis.upstream;
+
+import dev.portcullis.config.HostPort;
+import dev.portcullis.observe.EndpointStats;
+import java.net.InetSocketAddress;
+
+/**
+ * One address of an upstream. Immutable and reused across reloads while its upstream's config is unchanged,
+ * so it doubles as the key of the per-event-loop connection pools.
+ */
+public final class Endpoint {
+    private final String upstreamName;
+    private final HostPort address;
+    private final InetSocketAddress socketAddress;
+    private final int weight;
+    private final boolean backup;
+    private final String label;
+    private final EndpointStats stats;
+
+    public Endpoint(String upstreamName, HostPort address, InetSocketAddress socketAddress, int weight,
+                    boolean backup, EndpointStats stats) {
+        this.upstreamName = upstreamName;
+        this.address = address;
+        this.socketAddress = socketAddress;
+        this.weight = weight;
+        this.backup = backup;
+        this.label = address.toString();
+        this.stats = stats;
+    }
+
+    public String upstreamName() {
+        return upstreamName;
+    }
+
+    public HostPort address() {
+        return address;
+    }
+
+    /** Resolved when the config was compiled; never resolved on an event loop. */
+    public InetSocketAddress socketAddress() {
+        return socketAddress;
+    }
+
+    public int weight() {
+        return weight;
+    }
+
+    public boolean backup() {
+        return backup;
+    }
+
+    public EndpointStats stats() {
+        return stats;
+    }
+
+    /** {@code host:port} as configured; used in logs, metrics and the admin API, never sent to clients. */
+    public String label() {
+        return label;
+    }
+
+    @Override
+    public String toString() {
+        return upstreamName + "/" + label;
+    }
+}
