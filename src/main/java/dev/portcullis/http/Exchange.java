@@ -1,0 +1,132 @@
+package dev.portcullis.http;
+
+import dev.portcullis.http.router.RequestFacts;
+import dev.portcullis.observe.AccessLogEntry;
+import dev.portcullis.template.Placeholder;
+import dev.portcullis.template.PlaceholderSource;
+import dev.portcullis.upstream.Endpoint;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state of one request/response pair on a client connection: what was asked, which route and endpoint
+ * serve it, and how far each direction has come. Created when the request head arrives, owned by the
+ * connection's event loop, dropped after the access log entry is taken.
+ */
+public final class Exchange implements PlaceholderSource, RequestFacts {
+    final HttpProxyHandler client;
+    final HttpRequest request;
+    final String requestLine;
+    final long startNanos;
+    final long startEpochMillis;
+    final boolean head;
+    String requestId;
+    String host;
+    String path;
+    String query;
+    String upstreamPath;
+    private Map<String, List<String>> queryParameters;
+    CompiledRoute route;
+    Endpoint endpoint;
+    int status;
+    long bytesSent;
+    long requestBodyBytes;
+    boolean clientKeepAlive;
+    boolean requestComplete;
+    boolean responseStarted;
+    boolean responseComplete;
+    /** The rest of the request body is read and dropped (a local reply was sent before it ended). */
+    boolean discardBody;
+
+    Exchange(HttpProxyHandler client, HttpRequest request, long startNanos) {
+        this.client = client;
+        this.request = request;
+        this.startNanos = startNanos;
+        this.startEpochMillis = System.currentTimeMillis();
+        this.requestLine = request.method().name() + ' ' + request.uri() + ' ' + request.protocolVersion().text();
+        this.head = "HEAD".equals(request.method().name());
+    }
+
+    @Override
+    public HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    /** The path the upstream will see; rewrite filters change it. */
+    public String upstreamPath() {
+        return upstreamPath;
+    }
+
+    public void upstreamPath(String value) {
+        this.upstreamPath = value;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public CompiledRoute route() {
+        return route;
+    }
+
+    @Override
+    public Map<String, List<String>> queryParameters() {
+        if (queryParameters == null) {
+            queryParameters = query == null ? Map.of()
+                    : new QueryStringDecoder(query, false).parameters();
+        }
+        return queryParameters;
+    }
+
+    @Override
+    public byte[] clientAddress() {
+        return client.clientAddressBytes;
+    }
+
+    @Override
+    public void append(Placeholder p, StringBuilder out) {
+        switch (p) {
+            case CLIENT_IP -> out.append(client.clientIp);
+            case CLIENT_PORT -> out.append(client.clientPort);
+            case REQUEST_HOST -> appendOrDash(out, request.headers().get(HttpHeaderNames.HOST));
+            case REQUEST_METHOD -> out.append(request.method().name());
+            case REQUEST_URI -> out.append(originalUri());
+            case REQUEST_PATH -> out.append(path);
+            case REQUEST_SCHEME -> out.append("http");
+            case REQUEST_ID -> out.append(requestId);
+            case REQUEST_LINE -> out.append(requestLine);
+            case ROUTE_NAME -> appendOrDash(out, route == null ? null : route.name());
+            case UPSTREAM_NAME -> appendOrDash(out, endpoint == null ? null : endpoint.upstreamName());
+            case UPSTREAM_ADDRESS -> appendOrDash(out, endpoint == null ? null : endpoint.label());
+            case RESPONSE_STATUS -> out.append(status);
+            case DURATION_MS -> out.append((System.nanoTime() - startNanos) / 1_000_000);
+            case CONSUMER_NAME, TLS_SNI, TLS_CLIENT_SUBJECT -> out.append('-');
+        }
+    }
+
+    private static void appendOrDash(StringBuilder out, String value) {
+        out.append(value == null || value.isEmpty() ? "-" : value);
+    }
+
+    /** The target as the client sent it (origin-form), before any rewrite. */
+    String originalUri() {
+        return query == null ? path : path + '?' + query;
+    }
+
+    AccessLogEntry toLogEntry(String listener, long endNanos) {
+        return new AccessLogEntry(startEpochMillis, listener, client.clientIp, client.clientPort,
+                request.method().name(), originalUri(), path, request.protocolVersion().text(), "http",
+                request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
+                endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
+                endpoint == null ? null : endpoint.label(), status, bytesSent, (endNanos - startNanos) / 1000,
+                request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER));
+    }
+}

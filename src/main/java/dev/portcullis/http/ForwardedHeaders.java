@@ -1,0 +1,62 @@
+package dev.portcullis.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+
+/**
+ * The headers a backend sees about the client and the proxy (CONTRACT.md): X-Forwarded-For is appended to
+ * (as nginx's $proxy_add_x_forwarded_for), X-Forwarded-Proto and -Host are set, Forwarded (RFC 7239) gets one
+ * element appended, Via names us, X-Request-Id is the exchange's id.
+ */
+final class ForwardedHeaders {
+    private static final AsciiString VIA_VALUE = AsciiString.cached("1.1 portcullis");
+    private static final AsciiString HTTP = AsciiString.cached("http");
+
+    private ForwardedHeaders() {
+    }
+
+    static void apply(Exchange ex, HttpHeaders h) {
+        HttpProxyHandler c = ex.client;
+        String xff = h.get(Headers.X_FORWARDED_FOR);
+        h.set(Headers.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? c.clientIp : xff + ", " + c.clientIp);
+        h.set(Headers.X_FORWARDED_PROTO, HTTP);
+        String host = h.get(HttpHeaderNames.HOST);
+        if (host != null) {
+            h.set(Headers.X_FORWARDED_HOST, host);
+        }
+        StringBuilder fwd = new StringBuilder(64);
+        String existing = h.get(Headers.FORWARDED);
+        if (existing != null && !existing.isEmpty()) {
+            fwd.append(existing).append(", ");
+        }
+        fwd.append("for=").append(c.forwardedFor);
+        if (host != null && isToken(host)) {
+            fwd.append(";host=").append(host);
+        } else if (host != null) {
+            fwd.append(";host=\"").append(host.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        fwd.append(";proto=http");
+        h.set(Headers.FORWARDED, fwd.toString());
+        String via = h.get(HttpHeaderNames.VIA);
+        if (via == null || via.isEmpty()) {
+            h.set(HttpHeaderNames.VIA, VIA_VALUE);
+        } else {
+            h.set(HttpHeaderNames.VIA, via + ", " + VIA_VALUE);
+        }
+        h.set(Headers.X_REQUEST_ID, ex.requestId);
+    }
+
+    /** RFC 7230 token characters, so the value needs no quoting in Forwarded. */
+    private static boolean isToken(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            boolean ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(ch) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return !s.isEmpty();
+    }
+}

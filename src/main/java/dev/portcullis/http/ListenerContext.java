@@ -1,0 +1,88 @@
+package dev.portcullis.http;
+
+import dev.portcullis.observe.AccessLog;
+import dev.portcullis.observe.ListenerStats;
+import dev.portcullis.upstream.pool.PoolRegistry;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every connection of one bound listener shares: the current compiled listener (swapped on reload; a
+ * request keeps the one it started with), the access log, metrics, the upstream pools, and the set of open
+ * client connections for max_connections and graceful drain.
+ */
+public final class ListenerContext {
+    private final String name;
+    private final ListenerStats stats;
+    private final PoolRegistry pools;
+    private final ChannelGroup connections;
+    private final AtomicInteger connectionCount = new AtomicInteger();
+    private volatile ListenerRuntime runtime;
+    private volatile AccessLog accessLog;
+    private volatile boolean draining;
+
+    public ListenerContext(ListenerRuntime runtime, AccessLog accessLog, ListenerStats stats, PoolRegistry pools) {
+        this.name = runtime.name();
+        this.runtime = runtime;
+        this.accessLog = accessLog;
+        this.stats = stats;
+        this.pools = pools;
+        this.connections = new DefaultChannelGroup("listener-" + name, GlobalEventExecutor.INSTANCE);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ListenerRuntime runtime() {
+        return runtime;
+    }
+
+    public void update(ListenerRuntime runtime, AccessLog accessLog) {
+        this.runtime = runtime;
+        this.accessLog = accessLog;
+    }
+
+    public AccessLog accessLog() {
+        return accessLog;
+    }
+
+    public ListenerStats stats() {
+        return stats;
+    }
+
+    public PoolRegistry pools() {
+        return pools;
+    }
+
+    public ChannelGroup connections() {
+        return connections;
+    }
+
+    AtomicInteger connectionCount() {
+        return connectionCount;
+    }
+
+    public int openConnections() {
+        return connectionCount.get();
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Stop keeping connections alive: idle ones close now, busy ones after their current response. */
+    public void startDrain() {
+        draining = true;
+        connections.forEach(ch -> ch.eventLoop().execute(() -> {
+            HttpProxyHandler h = ch.pipeline().get(HttpProxyHandler.class);
+            if (h != null) {
+                h.drain();
+            } else {
+                ch.close();
+            }
+        }));
+    }
+}

@@ -1,0 +1,100 @@
+package dev.portcullis.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
+/**
+ * A response the proxy makes itself: an error (short body naming what happened and the request id, JSON when
+ * the client accepts JSON), a redirect, or a route's {@code respond}.
+ */
+public final class LocalReply {
+    private final HttpResponseStatus status;
+    private final String message;
+    private final byte[] body;
+    private final CharSequence contentType;
+    private final boolean closeConnection;
+    private HttpHeaders extraHeaders;
+
+    private LocalReply(HttpResponseStatus status, String message, byte[] body, CharSequence contentType,
+                       boolean closeConnection) {
+        this.status = status;
+        this.message = message;
+        this.body = body;
+        this.contentType = contentType;
+        this.closeConnection = closeConnection;
+    }
+
+    /** An error whose body is rendered per request (text or JSON, with the request id). */
+    public static LocalReply error(int status, String message) {
+        return new LocalReply(HttpResponseStatus.valueOf(status), message, null, null, false);
+    }
+
+    /** An error after which the connection is closed: the stream can no longer be trusted. */
+    public static LocalReply fatal(int status, String message) {
+        return new LocalReply(HttpResponseStatus.valueOf(status), message, null, null, true);
+    }
+
+    public static LocalReply of(int status, byte[] body, HttpHeaders headers) {
+        LocalReply r = new LocalReply(HttpResponseStatus.valueOf(status), null, body, null, false);
+        r.extraHeaders = headers;
+        return r;
+    }
+
+    public int status() {
+        return status.code();
+    }
+
+    public String message() {
+        return message;
+    }
+
+    public boolean closeConnection() {
+        return closeConnection;
+    }
+
+    FullHttpResponse toResponse(ByteBufAllocator alloc, HttpVersion version, String requestId, boolean json) {
+        ByteBuf content;
+        CharSequence type = contentType;
+        if (body != null) {
+            content = alloc.buffer(body.length).writeBytes(body);
+        } else if (json) {
+            content = alloc.buffer(128);
+            content.writeCharSequence("{\"status\":" + status.code() + ",\"error\":\"" + jsonEscape(status.reasonPhrase())
+                    + "\",\"message\":\"" + jsonEscape(message) + "\",\"request_id\":\"" + jsonEscape(requestId)
+                    + "\"}\n", StandardCharsets.UTF_8);
+            type = HttpHeaderValues.APPLICATION_JSON;
+        } else {
+            content = alloc.buffer(128);
+            content.writeCharSequence(status.code() + " " + status.reasonPhrase() + ": " + message
+                    + " (request id " + requestId + ")\n", StandardCharsets.UTF_8);
+            type = "text/plain; charset=utf-8";
+        }
+        FullHttpResponse res = new DefaultFullHttpResponse(version, status, content);
+        HttpHeaders h = res.headers();
+        if (type != null) {
+            h.set(HttpHeaderNames.CONTENT_TYPE, type);
+        }
+        if (extraHeaders != null) {
+            h.add(extraHeaders);
+        }
+        if (message != null) {
+            h.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+            h.set(Headers.X_REQUEST_ID, requestId);
+        }
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        return res;
+    }
+
+    private static String jsonEscape(String s) {
+        return s == null ? "" : new String(JsonStringEncoder.getInstance().quoteAsString(s));
+    }
+}
