@@ -3,6 +3,7 @@ package dev.portcullis.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.portcullis.config.AccessLogConfig;
 import dev.portcullis.config.AccessLogConfig.LogFormat;
@@ -98,6 +99,23 @@ class AccessLogTest {
         String text = out.toString(StandardCharsets.UTF_8);
         assertThat(written).isLessThan(offered);
         assertThat(text).contains("portcullis_access_log_dropped_total " + (offered - written) + ".0");
+    }
+
+    @Test
+    void writeErrorsDropAndCountButKeepGoing() throws Exception {
+        Path full = Path.of("/dev/full");
+        assumeTrue(Files.isWritable(full), "needs /dev/full");
+        AccessLog log = AccessLog.open(new AccessLogConfig(full.toString(), new LogFormat.Combined()), metrics);
+        for (int i = 0; i < 3; i++) {
+            log.log(AccessLogEntryTest.sample());
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            metrics.writeText(out);
+            return out.toString(StandardCharsets.UTF_8).contains("portcullis_access_log_dropped_total 3.0");
+        });
+        log.log(AccessLogEntryTest.sample());
+        log.close();
     }
 
     @Test
