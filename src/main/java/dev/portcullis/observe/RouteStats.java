@@ -23,6 +23,6 @@ public final class RouteStats {
      */
     public void record(int status, long durationNanos) {
         byStatusClass[ProxyMetrics.statusClassIndex(status)].inc();
-        duration.observe(durationNanos / 1e9);
+        duration.observe(durationNanos > 0 ? durationNanos / 1e9 : 0);
     }
 }
