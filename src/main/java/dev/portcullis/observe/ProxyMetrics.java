@@ -1,8 +1,6 @@
 package dev.portcullis.observe;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
-import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -109,12 +107,12 @@ public final class ProxyMetrics {
                 .labelNames("upstream", "endpoint")
                 .withoutExemplars()
                 .register(registry);
-        Counter dropped = Counter.builder()
+        accessLogDropped = Counter.builder()
                 .name("portcullis_access_log_dropped_total")
                 .help("Access log lines dropped because the writer fell behind or could not write")
                 .withoutExemplars()
-                .register(registry);
-        accessLogDropped = dropped;
+                .register(registry)
+                .labelValues();
         Counter reloads = Counter.builder()
                 .name("portcullis_config_reloads_total")
                 .help("Config reloads, by result")
@@ -174,17 +172,5 @@ public final class ProxyMetrics {
     static int statusClassIndex(int status) {
         int c = status / 100;
         return c < 1 || c > 5 ? 4 : c - 1;
-    }
-
-    static GaugeDataPoint gauge(Gauge g, String... labels) {
-        return g.labelValues(labels);
-    }
-
-    static CounterDataPoint counter(Counter c, String... labels) {
-        return c.labelValues(labels);
-    }
-
-    static DistributionDataPoint histogram(Histogram h, String... labels) {
-        return h.labelValues(labels);
     }
 }
