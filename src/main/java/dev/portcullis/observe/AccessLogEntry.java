@@ -1,0 +1,91 @@
+package dev.portcullis.observe;
+
+import dev.portcullis.template.Placeholder;
+import dev.portcullis.template.PlaceholderSource;
+
+/**
+ * Everything the access log writes about one finished exchange. Strings are null where absent (no route matched,
+ * no upstream, no User-Agent ...); numbers are 0 where absent.
+ *
+ * @param startEpochMillis when the first byte of the request arrived
+ * @param protocol         such as "HTTP/1.1"
+ * @param scheme           "http" or "https"
+ * @param upstream         the upstream's name, or null when the route answered locally
+ * @param upstreamAddress  the endpoint that served the request, such as "10.0.0.5:8080"
+ * @param bytesSent        body bytes sent to the client
+ * @param durationMicros   from the first byte of the request to the last byte of the response
+ */
+public record AccessLogEntry(
+        long startEpochMillis,
+        String listener,
+        String clientIp,
+        int clientPort,
+        String method,
+        String uri,
+        String path,
+        String protocol,
+        String scheme,
+        String host,
+        String requestId,
+        String route,
+        String upstream,
+        String upstreamAddress,
+        int status,
+        long bytesSent,
+        long durationMicros,
+        String userAgent,
+        String referer) implements PlaceholderSource {
+
+    @Override
+    public void append(Placeholder placeholder, StringBuilder out) {
+        switch (placeholder) {
+            case CLIENT_IP -> str(clientIp, out);
+            case CLIENT_PORT -> num(clientPort, out);
+            case REQUEST_HOST -> str(host, out);
+            case REQUEST_METHOD -> str(method, out);
+            case REQUEST_URI -> str(uri, out);
+            case REQUEST_PATH -> str(path, out);
+            case REQUEST_SCHEME -> str(scheme, out);
+            case REQUEST_ID -> str(requestId, out);
+            case REQUEST_LINE -> {
+                str(method, out);
+                out.append(' ');
+                str(uri, out);
+                out.append(' ');
+                str(protocol, out);
+            }
+            case ROUTE_NAME -> str(route, out);
+            case UPSTREAM_NAME -> str(upstream, out);
+            case UPSTREAM_ADDRESS -> str(upstreamAddress, out);
+            case RESPONSE_STATUS -> num(status, out);
+            case DURATION_MS -> appendMillis(durationMicros, out);
+            case CONSUMER_NAME, TLS_SNI, TLS_CLIENT_SUBJECT -> out.append('-');
+        }
+    }
+
+    /** Appends microseconds as milliseconds with three decimals: 12345 → "12.345". */
+    static void appendMillis(long micros, StringBuilder out) {
+        if (micros < 0) {
+            out.append('-');
+            return;
+        }
+        long frac = micros % 1000;
+        out.append(micros / 1000).append('.');
+        if (frac < 100) {
+            out.append(frac < 10 ? "00" : "0");
+        }
+        out.append(frac);
+    }
+
+    private static void str(String value, StringBuilder out) {
+        out.append(value == null || value.isEmpty() ? "-" : value);
+    }
+
+    private static void num(long value, StringBuilder out) {
+        if (value <= 0) {
+            out.append('-');
+        } else {
+            out.append(value);
+        }
+    }
+}

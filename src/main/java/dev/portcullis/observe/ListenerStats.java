@@ -1,0 +1,55 @@
+package dev.portcullis.observe;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
+
+/** Connection counters of one listener; get it once from {@link ProxyMetrics#listener}. Thread-safe. */
+public final class ListenerStats {
+    /** Statuses that {@link #requestRejected} resolves ahead of time; others are resolved on first use. */
+    private static final int[] KNOWN_REJECTIONS = {400, 408, 413, 414, 431};
+
+    private final ProxyMetrics metrics;
+    private final String name;
+    private final GaugeDataPoint active;
+    private final CounterDataPoint opened;
+    private final CounterDataPoint rejected;
+    private final CounterDataPoint[] rejectedRequests = new CounterDataPoint[KNOWN_REJECTIONS.length];
+
+    ListenerStats(ProxyMetrics metrics, String name) {
+        this.metrics = metrics;
+        this.name = name;
+        active = metrics.activeConnections.labelValues(name);
+        opened = metrics.connections.labelValues(name);
+        rejected = metrics.connectionsRejected.labelValues(name);
+        for (int i = 0; i < KNOWN_REJECTIONS.length; i++) {
+            rejectedRequests[i] = metrics.rejectedRequests.labelValues(name, Integer.toString(KNOWN_REJECTIONS[i]));
+        }
+    }
+
+    /** A client connection was accepted. */
+    public void connectionOpened() {
+        opened.inc();
+        active.inc();
+    }
+
+    /** A client connection that {@link #connectionOpened} counted has closed. */
+    public void connectionClosed() {
+        active.dec();
+    }
+
+    /** A connection was closed at once because the listener was at {@code max_connections}. */
+    public void connectionRejected() {
+        rejected.inc();
+    }
+
+    /** A request was refused as malformed before routing: 400, 408, 413, 414 or 431. */
+    public void requestRejected(int status) {
+        for (int i = 0; i < KNOWN_REJECTIONS.length; i++) {
+            if (KNOWN_REJECTIONS[i] == status) {
+                rejectedRequests[i].inc();
+                return;
+            }
+        }
+        metrics.rejectedRequests.labelValues(name, Integer.toString(status)).inc();
+    }
+}

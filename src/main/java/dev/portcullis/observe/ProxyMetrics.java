@@ -1,0 +1,176 @@
+package dev.portcullis.observe;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The process's metrics, one instance per process; it outlives config reloads. Hot-path objects ({@link RouteStats},
+ * {@link ListenerStats}, {@link EndpointStats}) are cached per label set and hold pre-resolved data points, so
+ * recording does no map lookup and no allocation.
+ */
+public final class ProxyMetrics {
+    /** Buckets of {@code portcullis_request_duration_seconds}, in seconds. */
+    static final double[] DURATION_BUCKETS = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+    };
+    static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter textWriter = PrometheusTextFormatWriter.create();
+
+    final Counter requests;
+    final Histogram requestDuration;
+    final Gauge activeConnections;
+    final Counter connections;
+    final Counter connectionsRejected;
+    final Counter rejectedRequests;
+    final Counter upstreamConnectFailures;
+    final Gauge upstreamActiveRequests;
+    final Counter upstreamFailures;
+    private final CounterDataPoint accessLogDropped;
+    private final CounterDataPoint reloadsOk;
+    private final CounterDataPoint reloadsRefused;
+
+    private final ConcurrentMap<RouteKey, RouteStats> routes = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
+    private final ConcurrentMap<EndpointKey, EndpointStats> endpoints = new ConcurrentHashMap<>();
+
+    private record RouteKey(String listener, String route, String upstream) {}
+
+    private record EndpointKey(String upstream, String endpoint) {}
+
+    public ProxyMetrics() {
+        JvmMetrics.builder().register(registry);
+        requests = Counter.builder()
+                .name("portcullis_requests_total")
+                .help("HTTP requests answered, by status class")
+                .labelNames("listener", "route", "upstream", "status")
+                .withoutExemplars()
+                .register(registry);
+        requestDuration = Histogram.builder()
+                .name("portcullis_request_duration_seconds")
+                .help("Time from the first byte of a request to the last byte of its response")
+                .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .labelNames("listener", "route", "upstream")
+                .classicOnly()
+                .classicUpperBounds(DURATION_BUCKETS)
+                .withoutExemplars()
+                .register(registry);
+        activeConnections = Gauge.builder()
+                .name("portcullis_active_connections")
+                .help("Client connections open now")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        connections = Counter.builder()
+                .name("portcullis_connections_total")
+                .help("Client connections accepted")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        connectionsRejected = Counter.builder()
+                .name("portcullis_connections_rejected_total")
+                .help("Client connections closed at once because the listener was at max_connections")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        rejectedRequests = Counter.builder()
+                .name("portcullis_rejected_requests_total")
+                .help("Requests refused as malformed or too large before routing (400, 408, 413, 414, 431)")
+                .labelNames("listener", "status")
+                .withoutExemplars()
+                .register(registry);
+        upstreamConnectFailures = Counter.builder()
+                .name("portcullis_upstream_connect_failures_total")
+                .help("Connections to an upstream endpoint that could not be opened")
+                .labelNames("upstream", "endpoint")
+                .withoutExemplars()
+                .register(registry);
+        upstreamActiveRequests = Gauge.builder()
+                .name("portcullis_upstream_active_requests")
+                .help("Requests in flight to an upstream endpoint")
+                .labelNames("upstream", "endpoint")
+                .withoutExemplars()
+                .register(registry);
+        upstreamFailures = Counter.builder()
+                .name("portcullis_upstream_failures_total")
+                .help("Requests to an upstream endpoint that failed: reset, broken reply or timeout")
+                .labelNames("upstream", "endpoint")
+                .withoutExemplars()
+                .register(registry);
+        accessLogDropped = Counter.builder()
+                .name("portcullis_access_log_dropped_total")
+                .help("Access log lines dropped because the writer fell behind or could not write")
+                .withoutExemplars()
+                .register(registry)
+                .labelValues();
+        Counter reloads = Counter.builder()
+                .name("portcullis_config_reloads_total")
+                .help("Config reloads, by result")
+                .labelNames("result")
+                .withoutExemplars()
+                .register(registry);
+        reloadsOk = reloads.labelValues("ok");
+        reloadsRefused = reloads.labelValues("refused");
+    }
+
+    /**
+     * Stats of one route; the same arguments give the same instance.
+     *
+     * @param upstream the upstream's name, or "-" for routes that answer locally
+     */
+    public RouteStats route(String listener, String route, String upstream) {
+        return routes.computeIfAbsent(new RouteKey(listener, route, upstream),
+                k -> new RouteStats(this, k.listener(), k.route(), k.upstream()));
+    }
+
+    /** Stats of one listener; the same name gives the same instance. */
+    public ListenerStats listener(String name) {
+        return listeners.computeIfAbsent(name, n -> new ListenerStats(this, n));
+    }
+
+    /** Stats of one endpoint of an upstream; the same arguments give the same instance. */
+    public EndpointStats endpoint(String upstream, String endpoint) {
+        return endpoints.computeIfAbsent(new EndpointKey(upstream, endpoint),
+                k -> new EndpointStats(this, k.upstream(), k.endpoint()));
+    }
+
+    /** One access log line was dropped (queue full or write failed). */
+    public void accessLogDropped() {
+        accessLogDropped.inc();
+    }
+
+    /** @param ok true when the new config was applied, false when it was refused */
+    public void reload(boolean ok) {
+        (ok ? reloadsOk : reloadsRefused).inc();
+    }
+
+    /** Writes every metric in the Prometheus text format 0.0.4. */
+    public void writeText(OutputStream out) throws IOException {
+        textWriter.write(out, registry.scrape());
+    }
+
+    /** The content type of {@link #writeText}. */
+    public static String textContentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** Index into {@link #STATUS_CLASSES}: 1xx..5xx; a status outside 100..599 counts as 5xx. */
+    static int statusClassIndex(int status) {
+        int c = status / 100;
+        return c < 1 || c > 5 ? 4 : c - 1;
+    }
+}
