@@ -1,0 +1,293 @@
+package dev.portcullis.runtime;
+
+import dev.portcullis.admin.AdminServer;
+import dev.portcullis.admin.ReloadOutcome;
+import dev.portcullis.config.ConfigException;
+import dev.portcullis.config.ListenerConfig;
+import dev.portcullis.config.PortcullisConfig;
+import dev.portcullis.http.ListenerContext;
+import dev.portcullis.http.ListenerRuntime;
+import dev.portcullis.net.Transport;
+import dev.portcullis.observe.AccessLog;
+import dev.portcullis.observe.ProxyMetrics;
+import dev.portcullis.upstream.pool.PoolRegistry;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running process: event loops, listeners, admin server, the current snapshot, reload and drain.
+ * Reloads are serialised; a request uses the snapshot it started with.
+ */
+public final class Portcullis {
+    private static final Logger log = LoggerFactory.getLogger(Portcullis.class);
+
+    private final ConfigSource source;
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final Transport transport;
+    private final EventLoopGroup workers;
+    private final PoolRegistry pools;
+    private final ListenerBinder binder;
+    private final Map<String, BoundListener> bound = new LinkedHashMap<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile Snapshot snapshot;
+    private volatile AccessLog accessLog;
+    private volatile boolean ready;
+    private volatile boolean draining;
+    private AdminServer admin;
+    private ConfigWatcher watcher;
+
+    private Portcullis(ConfigSource source, PortcullisConfig config) {
+        this.source = source;
+        this.transport = Transport.select(config.transport());
+        int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
+        this.workers = transport.newGroup(threads, "portcullis-worker");
+        this.pools = new PoolRegistry(workers, transport);
+        this.binder = new ListenerBinder(transport, workers);
+        if (transport.fallbackReason() == null) {
+            log.info("transport: native epoll, {} worker event loop(s)", threads);
+        } else {
+            log.info("transport: NIO, {} worker event loop(s) (native epoll not in use: {})", threads,
+                    transport.fallbackReason());
+        }
+    }
+
+    /** Loads, compiles and binds everything; on any failure nothing stays open. */
+    public static Portcullis start(ConfigSource source) throws ConfigException, IOException {
+        PortcullisConfig config = source.load();
+        Portcullis p = new Portcullis(source, config);
+        try {
+            p.startWith(config);
+        } catch (ConfigException | IOException | RuntimeException e) {
+            p.shutdownNow();
+            throw e;
+        }
+        return p;
+    }
+
+    private void startWith(PortcullisConfig config) throws ConfigException, IOException {
+        Snapshot s = SnapshotCompiler.compile(config, null, metrics);
+        accessLog = AccessLog.open(config.accessLog(), metrics);
+        for (ListenerConfig l : config.listeners()) {
+            ListenerRuntime rt = s.listeners().get(l.name());
+            ListenerContext ctx = new ListenerContext(rt, accessLog, metrics.listener(l.name()), pools);
+            BoundListener b = binder.bind(l.bind(), ctx);
+            bound.put(l.name(), b);
+            log.info("listener {}: http on {}", l.name(), b.localAddress());
+        }
+        snapshot = s;
+        admin = new AdminServer(config.admin(), new AdminBridge(this), transport);
+        admin.start();
+        log.info("admin API on http://{}", hostPort(admin.boundAddress()));
+        if (source.file() != null) {
+            watcher = ConfigWatcher.start(source.file(), () -> reload("file change"));
+        }
+        ready = true;
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    /** Loads the config again and swaps it in, or keeps the running one and returns why not. */
+    public synchronized ReloadOutcome reload(String trigger) {
+        if (draining) {
+            return new ReloadOutcome.Refused(List.of("shutting down"));
+        }
+        PortcullisConfig next;
+        Snapshot s;
+        try {
+            next = source.load();
+            s = SnapshotCompiler.compile(next, snapshot, metrics);
+        } catch (ConfigException e) {
+            return refused(trigger, e.errors().stream().map(Object::toString).toList());
+        } catch (IOException | RuntimeException e) {
+            return refused(trigger, List.of(String.valueOf(e.getMessage())));
+        }
+        PortcullisConfig old = snapshot.config();
+        AccessLog newLog = accessLog;
+        if (!next.accessLog().equals(old.accessLog())) {
+            try {
+                newLog = AccessLog.open(next.accessLog(), metrics);
+            } catch (IOException e) {
+                return refused(trigger, List.of("access_log: cannot open " + next.accessLog().path() + ": "
+                        + e.getMessage()));
+            }
+        }
+        // Bind what is new first, so a bind failure leaves the running config untouched.
+        Map<String, BoundListener> opened = new LinkedHashMap<>();
+        for (ListenerConfig l : next.listeners()) {
+            BoundListener b = bound.get(l.name());
+            if (b == null || !b.bind().equals(l.bind())) {
+                ListenerRuntime rt = s.listeners().get(l.name());
+                try {
+                    ListenerContext ctx = new ListenerContext(rt, newLog, metrics.listener(l.name()), pools);
+                    opened.put(l.name(), binder.bind(l.bind(), ctx));
+                } catch (IllegalStateException e) {
+                    opened.values().forEach(o -> o.serverChannel().close());
+                    if (newLog != accessLog) {
+                        newLog.close();
+                    }
+                    return refused(trigger, List.of(e.getMessage()));
+                }
+            }
+        }
+        List<BoundListener> retired = new ArrayList<>();
+        Map<String, BoundListener> nextBound = new LinkedHashMap<>();
+        for (ListenerConfig l : next.listeners()) {
+            BoundListener b = opened.get(l.name());
+            if (b == null) {
+                b = bound.get(l.name());
+                b.context().update(s.listeners().get(l.name()), newLog);
+            } else if (bound.containsKey(l.name())) {
+                retired.add(bound.get(l.name()));
+            }
+            nextBound.put(l.name(), b);
+        }
+        bound.forEach((name, b) -> {
+            if (!nextBound.containsKey(name)) {
+                retired.add(b);
+            }
+        });
+        bound.clear();
+        bound.putAll(nextBound);
+        for (BoundListener b : retired) {
+            b.serverChannel().close();
+            b.context().startDrain();
+            log.info("listener {}: closed {} (its connections finish their current request)",
+                    b.context().name(), b.bind());
+        }
+        opened.forEach((name, b) -> log.info("listener {}: http on {}", name, b.localAddress()));
+        AccessLog oldLog = accessLog;
+        accessLog = newLog;
+        snapshot = s;
+        if (oldLog != newLog) {
+            // Requests in flight may still log to the old one for a moment.
+            workers.next().schedule(oldLog::close, 5, TimeUnit.SECONDS);
+        }
+        warnRestartOnly(old, next);
+        metrics.reload(true);
+        String summary = "config reloaded (" + trigger + "): " + next.listeners().size() + " listener(s), "
+                + next.upstreams().size() + " upstream(s)";
+        log.info(summary);
+        return new ReloadOutcome.Applied(summary);
+    }
+
+    private ReloadOutcome refused(String trigger, List<String> errors) {
+        metrics.reload(false);
+        log.error("config reload ({}) refused; the running config stays in force. Fix these and reload again:\n  {}",
+                trigger, String.join("\n  ", errors));
+        return new ReloadOutcome.Refused(errors);
+    }
+
+    private static void warnRestartOnly(PortcullisConfig old, PortcullisConfig next) {
+        if (!Objects.equals(old.admin(), next.admin())) {
+            log.warn("admin settings changed; they take effect on restart");
+        }
+        if (old.workers() != next.workers() || old.transport() != next.transport()) {
+            log.warn("workers/transport changed; they take effect on restart");
+        }
+    }
+
+    /**
+     * Graceful stop: refuse new connections, report not ready, let requests in flight finish (up to
+     * shutdown_timeout), then close everything.
+     */
+    public void drainAndStop() {
+        synchronized (this) {
+            if (draining) {
+                return;
+            }
+            draining = true;
+        }
+        Duration timeout = snapshot.config().shutdownTimeout();
+        log.info("draining: no new connections; waiting up to {} ms for requests in flight", timeout.toMillis());
+        if (watcher != null) {
+            watcher.close();
+        }
+        for (BoundListener b : bound.values()) {
+            b.serverChannel().close().awaitUninterruptibly();
+            b.context().startDrain();
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (openConnections() > 0 && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        int left = openConnections();
+        if (left > 0) {
+            log.warn("shutdown_timeout reached; closing {} connection(s) still open", left);
+        }
+        shutdownNow();
+        log.info("stopped");
+    }
+
+    private int openConnections() {
+        return bound.values().stream().mapToInt(b -> b.context().openConnections()).sum();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void shutdownNow() {
+        ready = false;
+        for (BoundListener b : bound.values()) {
+            b.serverChannel().close();
+            b.context().connections().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
+        pools.closeAll();
+        if (admin != null) {
+            admin.stop();
+        }
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (accessLog != null) {
+            accessLog.close();
+        }
+        if (watcher != null) {
+            watcher.close();
+        }
+        stopped.countDown();
+    }
+
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    // ---- views for the admin API and tests ----
+
+    public boolean ready() {
+        return ready && !draining;
+    }
+
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** The bound address of a listener (tests bind port 0). */
+    public InetSocketAddress listenerAddress(String name) {
+        BoundListener b = bound.get(name);
+        return b == null ? null : b.localAddress();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return admin.boundAddress();
+    }
+}

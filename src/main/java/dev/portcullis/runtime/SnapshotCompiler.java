@@ -1,0 +1,118 @@
+package dev.portcullis.runtime;
+
+import dev.portcullis.config.ConfigError;
+import dev.portcullis.config.ConfigException;
+import dev.portcullis.config.ListenerConfig;
+import dev.portcullis.config.PortcullisConfig;
+import dev.portcullis.config.RouteAction;
+import dev.portcullis.config.RouteConfig;
+import dev.portcullis.config.UpstreamConfig;
+import dev.portcullis.http.CompiledRoute;
+import dev.portcullis.http.ListenerRuntime;
+import dev.portcullis.http.RouteTarget;
+import dev.portcullis.http.filter.FilterChain;
+import dev.portcullis.http.filter.HttpFilter;
+import dev.portcullis.http.filters.headers.RequestHeadersFilter;
+import dev.portcullis.http.filters.headers.ResponseHeadersFilter;
+import dev.portcullis.http.filters.rewrite.PathRewriteFilter;
+import dev.portcullis.http.router.RouteTable;
+import dev.portcullis.observe.ProxyMetrics;
+import dev.portcullis.template.Template;
+import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.Upstream;
+import dev.portcullis.upstream.lb.RoundRobin;
+import io.netty.util.AsciiString;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a validated config into a {@link Snapshot}. Upstreams whose config did not change are taken over from
+ * the previous snapshot as they are, so their endpoints (the keys of the connection pools) and counters
+ * survive a reload. Endpoint host names are resolved here, off the event loops.
+ */
+public final class SnapshotCompiler {
+    private SnapshotCompiler() {
+    }
+
+    public static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics)
+            throws ConfigException {
+        String file = cfg.source() == null ? "<config>" : cfg.source().toString();
+        List<ConfigError> errors = new ArrayList<>();
+        Map<String, Upstream> upstreams = new LinkedHashMap<>();
+        for (UpstreamConfig u : cfg.upstreams().values()) {
+            Upstream old = previous == null ? null : previous.upstreams().get(u.name());
+            if (old != null && old.config().equals(u)) {
+                upstreams.put(u.name(), old);
+            } else {
+                upstreams.put(u.name(), compileUpstream(u, metrics, file, errors));
+            }
+        }
+        Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
+        for (ListenerConfig l : cfg.listeners()) {
+            List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
+            for (RouteConfig r : l.routes()) {
+                entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, metrics), r.match()));
+            }
+            listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries)));
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(errors);
+        }
+        return new Snapshot(cfg, Map.copyOf(listeners), upstreams);
+    }
+
+    private static Upstream compileUpstream(UpstreamConfig u, ProxyMetrics metrics, String file,
+                                            List<ConfigError> errors) {
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (int i = 0; i < u.endpoints().size(); i++) {
+            UpstreamConfig.EndpointConfig e = u.endpoints().get(i);
+            String host = e.address().host();
+            try {
+                InetSocketAddress resolved = new InetSocketAddress(InetAddress.getByName(host), e.address().port());
+                endpoints.add(new Endpoint(u.name(), e.address(), resolved, e.weight(), e.backup(),
+                        metrics.endpoint(u.name(), e.address().toString())));
+            } catch (UnknownHostException ex) {
+                errors.add(new ConfigError(file, 0, "upstreams." + u.name() + ".endpoints[" + i + "]",
+                        "cannot resolve host '" + host + "'; check the name or the machine's DNS"));
+            }
+        }
+        return new Upstream(u, endpoints, new RoundRobin(endpoints));
+    }
+
+    private static CompiledRoute compileRoute(String listener, RouteConfig r, Map<String, Upstream> upstreams,
+                                              ProxyMetrics metrics) {
+        List<HttpFilter> filters = new ArrayList<>();
+        if (!r.headers().request().isEmpty()) {
+            filters.add(new RequestHeadersFilter(r.headers().request()));
+        }
+        if (r.rewrite() != null) {
+            filters.add(new PathRewriteFilter(r.rewrite()));
+        }
+        if (!r.headers().response().isEmpty()) {
+            filters.add(new ResponseHeadersFilter(r.headers().response()));
+        }
+        RouteTarget target;
+        String upstreamName = "-";
+        RouteAction action = r.action();
+        if (action instanceof RouteAction.Proxy p) {
+            target = new RouteTarget.ToUpstream(upstreams.get(p.upstream()));
+            upstreamName = p.upstream();
+        } else if (action instanceof RouteAction.Redirect rd) {
+            target = new RouteTarget.Redirect(Template.compile(rd.to()), rd.status());
+        } else {
+            RouteAction.Respond rs = (RouteAction.Respond) action;
+            target = new RouteTarget.Respond(rs.status(), rs.body().getBytes(StandardCharsets.UTF_8),
+                    rs.headers().keySet().stream().map(AsciiString::cached).toArray(AsciiString[]::new),
+                    rs.headers().values().stream().map(Template::compile).toArray(Template[]::new));
+        }
+        long timeout = r.timeout() == null ? 0 : r.timeout().toNanos();
+        return new CompiledRoute(r.name(), target, new FilterChain(filters),
+                metrics.route(listener, r.name(), upstreamName), timeout);
+    }
+}
