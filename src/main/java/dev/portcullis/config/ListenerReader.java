@@ -1,0 +1,101 @@
+package dev.portcullis.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code listeners[]}. */
+final class ListenerReader {
+    static final List<String> KEYS = List.of("name", "bind", "protocol", "mode", "limits", "defaults", "routes");
+    static final List<String> UNSUPPORTED = List.of(
+            "tls", "forward", "upstream", "idle_timeout", "accept_proxy_protocol", "sni_routes", "session_timeout");
+    static final List<String> LIMIT_KEYS = List.of(
+            "max_connections", "header_read_timeout", "idle_timeout", "max_header_size", "max_request_line", "max_body_size");
+    static final List<String> PROTOCOLS_LATER = List.of("https", "tcp", "udp", "socks5");
+
+    private final Semantics semantics;
+    private final RouteReader routes;
+
+    ListenerReader(Semantics semantics) {
+        this.semantics = semantics;
+        this.routes = new RouteReader(semantics);
+    }
+
+    ListenerConfig read(Section l, int index) {
+        l.keys(KEYS, UNSUPPORTED);
+        String name = l.requiredString("name");
+        if (name != null && !Values.isName(name)) {
+            l.error("name", "invalid name '" + name + "'; use letters, digits, '_', '.' and '-'");
+        }
+        if (name != null) {
+            semantics.listenerName(name, l.line("name"), l.path("name"));
+        }
+        HostPort bind = null;
+        if (l.has("bind")) {
+            bind = l.address("bind", null, true);
+            if (bind != null) {
+                semantics.listenerBind(name, bind, l.line("bind"), l.path("bind"));
+            }
+        } else {
+            l.missing("bind");
+        }
+        ListenerConfig.Protocol protocol = l.parse("protocol", ListenerConfig.Protocol.HTTP, "a protocol", s -> {
+            String p = s.trim().toLowerCase(Locale.ROOT);
+            if (p.equals("http")) {
+                return ListenerConfig.Protocol.HTTP;
+            }
+            if (PROTOCOLS_LATER.contains(p)) {
+                throw new IllegalArgumentException("protocol '" + s + "' is not supported in this version yet");
+            }
+            throw new IllegalArgumentException("unknown protocol '" + s + "'; expected http");
+        });
+        ListenerConfig.Mode mode = l.parse("mode", ListenerConfig.Mode.REVERSE, "a mode", s -> {
+            String m = s.trim().toLowerCase(Locale.ROOT);
+            if (m.equals("reverse")) {
+                return ListenerConfig.Mode.REVERSE;
+            }
+            if (m.equals("forward")) {
+                throw new IllegalArgumentException("mode '" + s + "' is not supported in this version yet");
+            }
+            throw new IllegalArgumentException("unknown mode '" + s + "'; expected reverse");
+        });
+        ListenerLimits limits = limits(l.section("limits"));
+
+        Section defaults = l.section("defaults");
+        routes.checkDefaults(defaults);
+
+        List<RouteConfig> list = new ArrayList<>();
+        List<Section.Item> items = l.items("routes", false);
+        boolean usable = !l.hadUnsupported("forward") && !l.hadUnsupported("upstream") && !l.hadUnsupported("sni_routes");
+        if (!l.has("routes")) {
+            if (usable) {
+                l.missing("routes");
+            }
+        } else if (items.isEmpty() && l.node("routes") instanceof org.snakeyaml.engine.v2.nodes.SequenceNode) {
+            l.error("routes", "a listener needs at least one route");
+        }
+        String prefix = name == null ? "listener" + index : name;
+        for (int j = 0; j < items.size(); j++) {
+            Section.Item item = items.get(j);
+            Section route = Section.of(l.errors, item.node(), item.path(), item.node());
+            Section merged = route.withDefaults(defaults, RouteReader.ACTIONS);
+            RouteConfig rc = routes.read(merged, prefix + "-" + j);
+            list.add(rc);
+            int nameLine = route.has("name") ? route.line("name") : route.line();
+            semantics.routeName(index, rc.name(), nameLine, route.has("name") ? route.path("name") : route.path());
+        }
+        return new ListenerConfig(name, bind, protocol, mode, limits, List.copyOf(list));
+    }
+
+    private static ListenerLimits limits(Section s) {
+        s.keys(LIMIT_KEYS, List.of());
+        ListenerLimits d = ListenerLimits.DEFAULTS;
+        return new ListenerLimits(
+                s.integer("max_connections", d.maxConnections(), 1, Integer.MAX_VALUE),
+                s.duration("header_read_timeout", d.headerReadTimeout(), false),
+                s.duration("idle_timeout", d.idleTimeout(), false),
+                (int) s.size("max_header_size", d.maxHeaderSize(), Integer.MAX_VALUE),
+                (int) s.size("max_request_line", d.maxRequestLine(), Integer.MAX_VALUE),
+                s.size("max_body_size", d.maxBodySize(), Long.MAX_VALUE));
+    }
+}

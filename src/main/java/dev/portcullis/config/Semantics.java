@@ -1,0 +1,88 @@
+package dev.portcullis.config;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Checks across sections: names that must be unique, addresses that must not collide, references that must exist. */
+final class Semantics {
+    private record Located(String name, int line, String path) {}
+
+    private record Bind(String listener, HostPort address, int line, String path) {}
+
+    private final Errors errors;
+    private final Map<String, Integer> listenerNames = new HashMap<>();
+    private final Map<String, Integer> routeNames = new HashMap<>();
+    private final List<Bind> binds = new ArrayList<>();
+    private final List<Located> upstreamRefs = new ArrayList<>();
+    private Bind admin;
+
+    Semantics(Errors errors) {
+        this.errors = errors;
+    }
+
+    void listenerName(String name, int line, String path) {
+        Integer first = listenerNames.putIfAbsent(name, line);
+        if (first != null) {
+            errors.at(line, path, "duplicate listener name '" + name + "' (first at line " + first + ")");
+        }
+    }
+
+    void listenerBind(String listener, HostPort address, int line, String path) {
+        for (Bind b : binds) {
+            if (Addresses.overlap(b.address(), address)) {
+                errors.at(line, path, "address " + address + " is already used by listener '" + b.listener()
+                        + "' (" + b.address() + ", line " + b.line() + ")");
+                return;
+            }
+        }
+        binds.add(new Bind(listener, address, line, path));
+    }
+
+    /** @param line 0 when admin.bind is not in the file (the default) */
+    void adminBind(HostPort address, int line, String path) {
+        admin = new Bind("admin", address, line, path);
+    }
+
+    void routeName(int listenerIndex, String name, int line, String path) {
+        if (name == null) {
+            return;
+        }
+        Integer first = routeNames.putIfAbsent(listenerIndex + "\u0000" + name, line);
+        if (first != null) {
+            errors.at(line, path, "duplicate route name '" + name + "' in this listener (first at line " + first + ")");
+        }
+    }
+
+    void upstreamRef(String name, int line, String path) {
+        upstreamRefs.add(new Located(name, line, path));
+    }
+
+    /** Runs the checks that need the whole file. */
+    void check(Set<String> upstreamNames) {
+        for (Located ref : upstreamRefs) {
+            if (!upstreamNames.contains(ref.name())) {
+                String hint = DidYouMean.suffix(ref.name(), upstreamNames);
+                if (hint.isEmpty()) {
+                    hint = upstreamNames.isEmpty() ? "; no upstreams are defined" : "; defined: " + String.join(", ", upstreamNames);
+                }
+                errors.at(ref.line(), ref.path(), "unknown upstream '" + ref.name() + "'" + hint);
+            }
+        }
+        if (admin != null) {
+            for (Bind b : binds) {
+                if (Addresses.overlap(b.address(), admin.address())) {
+                    if (admin.line() > 0) {
+                        errors.at(admin.line(), admin.path(), "admin bind " + admin.address() + " is also the bind of listener '"
+                                + b.listener() + "' (line " + b.line() + ")");
+                    } else {
+                        errors.at(b.line(), b.path(), "address " + b.address() + " is also the admin API's default bind "
+                                + admin.address() + "; set admin.bind to another address");
+                    }
+                }
+            }
+        }
+    }
+}
