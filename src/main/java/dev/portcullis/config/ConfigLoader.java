@@ -57,6 +57,11 @@ public final class ConfigLoader {
                 throw new ConfigException(errors.sorted());
             }
             root = node.get();
+            Node recursive = Nodes.findRecursive(root);
+            if (recursive != null) {
+                errors.at(recursive, "", "invalid YAML: an anchor may not contain an alias to itself");
+                throw new ConfigException(errors.sorted());
+            }
         } catch (YamlEngineException e) {
             errors.at(yamlLine(e), "", "invalid YAML: " + yamlMessage(e));
             throw new ConfigException(errors.sorted());
@@ -125,7 +130,9 @@ public final class ConfigLoader {
             upstreams.put(e.key(), UpstreamReader.read(e.key(), Section.of(errors, e.value(), e.path(), e.keyNode())));
         }
         semantics.check(upstreams.keySet());
-
+        if (!errors.isEmpty()) {
+            return null;
+        }
         Map<String, Object> raw = (Map<String, Object>) Nodes.toJava(root);
         return new PortcullisConfig(null, workers, transport, shutdown, admin, accessLog, List.copyOf(listeners),
                 Collections.unmodifiableMap(upstreams), raw);

@@ -35,6 +35,39 @@ final class Nodes {
         return "a scalar '" + ((ScalarNode) node).getValue() + "'";
     }
 
+    /** A collection that contains itself through an alias, or null; such trees cannot be read. */
+    static Node findRecursive(Node root) {
+        return findRecursive(root, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()),
+                java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+    }
+
+    private static Node findRecursive(Node node, java.util.Set<Node> onPath, java.util.Set<Node> done) {
+        if (node instanceof ScalarNode || done.contains(node)) {
+            return null;
+        }
+        if (!onPath.add(node)) {
+            return node;
+        }
+        List<Node> children = new ArrayList<>();
+        if (node instanceof MappingNode m) {
+            for (NodeTuple t : m.getValue()) {
+                children.add(t.getKeyNode());
+                children.add(t.getValueNode());
+            }
+        } else if (node instanceof SequenceNode s) {
+            children.addAll(s.getValue());
+        }
+        for (Node child : children) {
+            Node r = findRecursive(child, onPath, done);
+            if (r != null) {
+                return r;
+            }
+        }
+        onPath.remove(node);
+        done.add(node);
+        return null;
+    }
+
     static String join(String path, String key) {
         return path.isEmpty() ? key : path + "." + key;
     }

@@ -139,7 +139,7 @@ final class RouteReader {
             }
         }
         if (set.isEmpty()) {
-            if (required && !route.hadUnsupported("split")) {
+            if (required && !route.isBad() && !route.hadUnsupported("split")) {
                 route.errors.at(route.line(), route.path(), "a route needs one of 'upstream', 'redirect' or 'respond'");
             }
             return null;

@@ -320,4 +320,27 @@ class ConfigErrorsTest {
         assertThat(e.errors()).containsExactly(
                 new ConfigError("conf/p.yaml", 1, "workers", "invalid workers 'x'; expected auto or a number 1..1024"));
     }
+
+    @Test
+    void brokenItemsDoNotCascade() {
+        assertThat(errors("""
+                listeners:
+                  - name: w
+                    bind: 127.0.0.1:1
+                    routes: [foo, [1]]
+                  - just-a-string
+                upstreams:
+                  backend: 127.0.0.1:9001
+                """)).containsExactly(
+                "t.yaml:4: listeners[0].routes[0]: expected a mapping, found a scalar 'foo'",
+                "t.yaml:4: listeners[0].routes[1]: expected a mapping, found a sequence",
+                "t.yaml:5: listeners[1]: expected a mapping, found a scalar 'just-a-string'",
+                "t.yaml:7: upstreams.backend: expected a mapping, found a scalar '127.0.0.1:9001'");
+    }
+
+    @Test
+    void recursiveAliasIsRefused() {
+        assertThat(errors("x: &a [*a]\n" + LISTENER))
+                .containsExactly("t.yaml:1: invalid YAML: an anchor may not contain an alias to itself");
+    }
 }
