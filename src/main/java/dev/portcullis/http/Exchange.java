@@ -7,6 +7,7 @@ import dev.portcullis.template.PlaceholderSource;
 import dev.portcullis.upstream.Endpoint;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,10 @@ import java.util.Map;
 public final class Exchange implements PlaceholderSource, RequestFacts {
     final HttpProxyHandler client;
     final HttpRequest request;
-    final String requestLine;
+    /** The target and version as received; the request object is changed in place for the upstream. */
+    final String rawUri;
+    final HttpVersion version;
+    private String requestLine;
     final long startNanos;
     final long startEpochMillis;
     final boolean head;
@@ -46,8 +50,17 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         this.request = request;
         this.startNanos = startNanos;
         this.startEpochMillis = System.currentTimeMillis();
-        this.requestLine = request.method().name() + ' ' + request.uri() + ' ' + request.protocolVersion().text();
         this.head = "HEAD".equals(request.method().name());
+        this.rawUri = request.uri();
+        this.version = request.protocolVersion();
+    }
+
+    /** As received, before any rewrite (the URI is changed in place for the upstream). */
+    String requestLine() {
+        if (requestLine == null) {
+            requestLine = request.method().name() + ' ' + rawUri + ' ' + version.text();
+        }
+        return requestLine;
     }
 
     @Override
@@ -102,7 +115,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
             case REQUEST_PATH -> out.append(path);
             case REQUEST_SCHEME -> out.append("http");
             case REQUEST_ID -> out.append(requestId);
-            case REQUEST_LINE -> out.append(requestLine);
+            case REQUEST_LINE -> out.append(requestLine());
             case ROUTE_NAME -> appendOrDash(out, route == null ? null : route.name());
             case UPSTREAM_NAME -> appendOrDash(out, endpoint == null ? null : endpoint.upstreamName());
             case UPSTREAM_ADDRESS -> appendOrDash(out, endpoint == null ? null : endpoint.label());
@@ -123,7 +136,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
 
     AccessLogEntry toLogEntry(String listener, long endNanos) {
         return new AccessLogEntry(startEpochMillis, listener, client.clientIp, client.clientPort,
-                request.method().name(), originalUri(), path, request.protocolVersion().text(), "http",
+                request.method().name(), rawUri, path, version.text(), "http",
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
                 endpoint == null ? null : endpoint.label(), status, bytesSent, (endNanos - startNanos) / 1000,
