@@ -344,11 +344,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     }
 
     /** The upstream's response head, hop-by-hop headers already gone. */
-    void onResponseHead(Exchange ex, HttpResponse res, boolean bodyUnframed) {
+    void onResponseHead(Exchange ex, HttpResponse res, boolean lengthUnknown) {
         ex.responseStarted = true;
         ex.status = res.status().code();
         boolean http10 = ex.version == HttpVersion.HTTP_1_0;
-        if (bodyUnframed) {
+        if (lengthUnknown) {
             if (http10) {
                 closeAfterResponse = true;
             } else {

@@ -204,11 +204,12 @@ final class UpstreamLeg implements UpstreamUser {
         }
         responseStarted = true;
         upstreamKeepAlive = HttpUtil.isKeepAlive(res);
-        boolean framed = res.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
-                || HttpUtil.isTransferEncodingChunked(res);
+        // Chunked or close-delimited upstream bodies have no length: the client side re-frames them
+        // (chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0 ones).
         boolean bodyless = ex.head || code == 204 || code == 304;
+        boolean lengthUnknown = !bodyless && !res.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
         Headers.removeHopByHop(res.headers());
-        client.onResponseHead(ex, res, !framed && !bodyless);
+        client.onResponseHead(ex, res, lengthUnknown);
     }
 
     private void onContent(HttpContent c) {
