@@ -93,9 +93,9 @@ public final class ConfigLoader {
         });
         TransportKind transport = top.parse("transport", TransportKind.AUTO, "a transport", s -> {
             try {
-                return TransportKind.valueOf(s.trim().toUpperCase(Locale.ROOT));
+                return TransportKind.valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("invalid transport '" + s + "'; expected auto, epoll or nio");
+                throw new IllegalArgumentException("invalid transport '" + s + "'; expected auto, epoll, io_uring or nio");
             }
         });
         Duration shutdown = top.duration("shutdown_timeout", DEFAULT_SHUTDOWN_TIMEOUT, true);

@@ -1,4 +1,4 @@
 package dev.portcullis.config;
 
-/** Key {@code transport}: which Netty transport the event loops use. */
-public enum TransportKind { AUTO, EPOLL, NIO }
+/** Key {@code transport}: which Netty transport the event loops use (auto: epoll, else NIO). */
+public enum TransportKind { AUTO, EPOLL, IO_URING, NIO }

@@ -55,9 +55,9 @@ public final class Portcullis {
         this.pools = new PoolRegistry(workers, transport);
         this.binder = new ListenerBinder(transport, workers);
         if (transport.fallbackReason() == null) {
-            log.info("transport: native epoll, {} worker event loop(s)", threads);
+            log.info("transport: native {}, {} worker event loop(s)", transport.name(), threads);
         } else {
-            log.info("transport: NIO, {} worker event loop(s) (native epoll not in use: {})", threads,
+            log.info("transport: NIO, {} worker event loop(s) (native transport not in use: {})", threads,
                     transport.fallbackReason());
         }
     }
