@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -448,7 +449,9 @@ def measure(proxy, body, workers, rnd, cfg, backend_pid, tag):
     bpids = process_tree(backend_pid)
     t0, b0 = cpu_ticks(pids), cpu_ticks(bpids)
     h0 = host_cpu()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = run_wrk(argv, cfg.duration)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     h1 = host_cpu()
     t1, b1 = cpu_ticks(process_tree(p.pid)), cpu_ticks(process_tree(backend_pid))
     res = parse_wrk(out)
@@ -461,10 +464,17 @@ def measure(proxy, body, workers, rnd, cfg, backend_pid, tag):
     res["backend_cpu_us_per_req"] = ((b1 - b0) / CLK_TCK) / reqs * 1e6 if reqs else None
     tot, idle = h1[0] - h0[0], h1[1] - h0[1]
     res["host_busy_pct"] = 100.0 * (tot - idle) / tot if tot else None
+    # CPU used by anything that is not wrk, the backend or this proxy: a
+    # contamination indicator (other jobs on the machine).
+    wrk_ticks = ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)) * CLK_TCK
+    ours = (t1 - t0) + wrk_ticks + (0 if proxy == "direct" else (b1 - b0))
+    res["wrk_cpu_pct"] = 100.0 * wrk_ticks / tot if tot else None
+    res["other_cpu_pct"] = max(0.0, 100.0 * (tot - idle - ours) / tot) if tot else None
     res.update(proxy=proxy, body=body, workers=workers, round=rnd, cmd=" ".join(argv))
     log(f"w={workers} {body:>5} r{rnd} {proxy:<10} {res['rps'] or 0:>10.0f} req/s "
         f"p50 {res['p50_ms']}ms p99 {res['p99_ms']}ms "
-        f"cpu {res['cpu_us_per_req'] or 0:.1f}us/req host {res['host_busy_pct'] or 0:.0f}% busy"
+        f"cpu {res['cpu_us_per_req'] or 0:.1f}us/req host {res['host_busy_pct'] or 0:.0f}% busy "
+        f"(other jobs {res['other_cpu_pct'] or 0:.0f}%)"
         + (f" ERRORS sock={res['socket_errors']} non2xx={res['non_2xx']}"
            if res["socket_errors"] or res["non_2xx"] else ""))
     return res
@@ -494,8 +504,9 @@ def ratio(a, b):
 
 def build_table(results, workers_list, proxies):
     lines = ["| workers | body | proxy | req/s | p50 ms | p99 ms | CPU µs/req "
-             "| req/s vs nginx | p99 vs nginx | backend CPU µs/req | host CPU busy % | errors |",
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| req/s vs nginx | p99 vs nginx | backend CPU µs/req | host CPU busy % | other jobs CPU % "
+             "| errors |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     summary = []
     for w in workers_list:
         for body in BODIES:
@@ -507,7 +518,7 @@ def build_table(results, workers_list, proxies):
                     continue
                 meds[proxy] = {k: med(rows, k) for k in
                                ("rps", "p50_ms", "p99_ms", "cpu_us_per_req",
-                                "backend_cpu_us_per_req", "host_busy_pct")}
+                                "backend_cpu_us_per_req", "host_busy_pct", "other_cpu_pct")}
                 meds[proxy]["errors"] = sum(r["socket_errors"] + r["non_2xx"] for r in rows)
                 meds[proxy]["n"] = len(rows)
             ref = meds.get("nginx")
@@ -518,6 +529,7 @@ def build_table(results, workers_list, proxies):
                     f"| {ratio(m['rps'], ref['rps']) if ref else 'n/a'} "
                     f"| {ratio(m['p99_ms'], ref['p99_ms']) if ref else 'n/a'} "
                     f"| {fmt(m['backend_cpu_us_per_req'], 1)} | {fmt(m['host_busy_pct'], 0)} "
+                    f"| {fmt(m['other_cpu_pct'], 0)} "
                     f"| {m['errors']} |")
                 summary.append(dict(workers=w, body=body, proxy=proxy, **m))
     return "\n".join(lines), summary
@@ -674,7 +686,8 @@ def main():
            "CPU µs/req = (utime+stime of all the proxy's processes during the run) / "
            "requests completed; backend CPU µs/req is the same for the backend nginx. "
            "host CPU busy % is the whole machine (wrk + backend + proxy + anything else) "
-           "from /proc/stat. Ratios are proxy / nginx (req/s: higher is better; "
+           "from /proc/stat; other jobs CPU % is the part of it not used by wrk, the "
+           "backend or the proxy (noise from other work on the machine). Ratios are proxy / nginx (req/s: higher is better; "
            "p99: lower is better).", "",
            "## Commands", "", "Load generator:", ""]
     md += [f"    {c}" for c in wrk_cmds]
