@@ -472,7 +472,7 @@ def measure(proxy, body, workers, rnd, cfg, backend_pid, tag):
     res["other_cpu_pct"] = max(0.0, 100.0 * (tot - idle - ours) / tot) if tot else None
     res.update(proxy=proxy, body=body, workers=workers, round=rnd, cmd=" ".join(argv))
     log(f"w={workers} {body:>5} r{rnd} {proxy:<10} {res['rps'] or 0:>10.0f} req/s "
-        f"p50 {res['p50_ms']}ms p99 {res['p99_ms']}ms "
+        f"p50 {fmt(res['p50_ms'], 3)}ms p99 {fmt(res['p99_ms'], 3)}ms "
         f"cpu {res['cpu_us_per_req'] or 0:.1f}us/req host {res['host_busy_pct'] or 0:.0f}% busy "
         f"(other jobs {res['other_cpu_pct'] or 0:.0f}%)"
         + (f" ERRORS sock={res['socket_errors']} non2xx={res['non_2xx']}"
