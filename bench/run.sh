@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Side-by-side reverse-proxy benchmark (nginx, HAProxy, Portcullis) on 127.0.0.1.
+# Thin wrapper: installs missing tools, then runs bench/bench.py "$@".
+# Usage: bench/run.sh [--only nginx,haproxy[,portcullis][,direct]] [--workers 1,2] ...
+# Env:   BENCH_DURATION (10) BENCH_CONNECTIONS (64) BENCH_CONNECTIONS_1M (16)
+#        BENCH_THREADS (2) BENCH_ROUNDS (3) BENCH_WARMUP (3) BENCH_WARMUP_PORTCULLIS (10)
+#        PORTCULLIS_JAR (target/portcullis.jar, relative to the repo root)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here/.."
+
+missing=()
+command -v nginx   >/dev/null || missing+=(nginx-light)
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v wrk     >/dev/null || missing+=(wrk)
+command -v curl    >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+  echo "[bench] installing: ${missing[*]}" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  # Debian's packages start system services on install: we use our own configs
+  # and ports, so these are left alone; they do not use ports 18080-18083/19901.
+fi
+command -v python3 >/dev/null || { echo "[bench] python3 is required" >&2; exit 1; }
+
+# bench.py writes the PIDs of everything it starts here; if Python dies hard
+# (SIGKILL, crash) this trap still stops those processes, by PID.
+pidfile="$(mktemp -t portcullis-bench-pids.XXXXXX)"
+export BENCH_PIDFILE="$pidfile"
+cleanup() {
+  local pid
+  if [ -s "$pidfile" ]; then
+    while read -r pid; do
+      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
+    done <"$pidfile"
+    sleep 1
+    while read -r pid; do
+      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    done <"$pidfile"
+  fi
+  rm -f "$pidfile"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+python3 bench/bench.py "$@"
