@@ -204,8 +204,10 @@ final class UpstreamLeg implements UpstreamUser {
         }
         responseStarted = true;
         upstreamKeepAlive = HttpUtil.isKeepAlive(res);
+        // Transfer-Encoding is hop-by-hop and removed below, so only a Content-Length frames the body towards
+        // the client; a chunked or close-delimited upstream body is re-framed by the client side.
         boolean framed = res.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
-                || HttpUtil.isTransferEncodingChunked(res);
+                && !HttpUtil.isTransferEncodingChunked(res);
         boolean bodyless = ex.head || code == 204 || code == 304;
         Headers.removeHopByHop(res.headers());
         client.onResponseHead(ex, res, !framed && !bodyless);
