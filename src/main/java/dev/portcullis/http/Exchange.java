@@ -23,6 +23,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     final long startNanos;
     final long startEpochMillis;
     final boolean head;
+    /** The client's HTTP version; the request itself is switched to HTTP/1.1 when it is sent upstream. */
+    final io.netty.handler.codec.http.HttpVersion clientVersion;
     String requestId;
     String host;
     String path;
@@ -48,6 +50,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         this.startEpochMillis = System.currentTimeMillis();
         this.requestLine = request.method().name() + ' ' + request.uri() + ' ' + request.protocolVersion().text();
         this.head = "HEAD".equals(request.method().name());
+        this.clientVersion = request.protocolVersion();
     }
 
     @Override
@@ -123,7 +126,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
 
     AccessLogEntry toLogEntry(String listener, long endNanos) {
         return new AccessLogEntry(startEpochMillis, listener, client.clientIp, client.clientPort,
-                request.method().name(), originalUri(), path, request.protocolVersion().text(), "http",
+                request.method().name(), originalUri(), path, clientVersion.text(), "http",
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
                 endpoint == null ? null : endpoint.label(), status, bytesSent, (endNanos - startNanos) / 1000,
