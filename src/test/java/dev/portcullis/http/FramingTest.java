@@ -294,4 +294,21 @@ class FramingTest {
             assertThat(res.bodyText()).isEqualTo("final");
         }
     }
+
+    @Test
+    void http10KeepAliveClientNeverGetsChunkedOrInformational() throws IOException {
+        try (Socket s = connect()) {
+            write(s, "GET /early-hints HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+            Wire.Message res = Wire.readResponse(s.getInputStream(), false);
+            assertThat(res.status()).isEqualTo(200);
+            assertThat(res.bodyText()).isEqualTo("final");
+        }
+        try (Socket s = connect()) {
+            write(s, "GET /close-delimited HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n");
+            Wire.Message res = Wire.readResponse(s.getInputStream(), false);
+            assertThat(res.header("Transfer-Encoding")).isNull();
+            assertThat(res.framing()).isEqualTo("close");
+            assertThat(res.bodyText()).isEqualTo("until the end");
+        }
+    }
 }
