@@ -20,6 +20,12 @@ import org.junit.jupiter.api.Test;
 
 /** Message framing in both directions: Content-Length, chunked, close-delimited, HEAD, 1xx, 204/304, trailers. */
 class FramingTest {
+    static final byte[] BIG = new byte[1_500_000];
+
+    static {
+        new Random(7).nextBytes(BIG);
+    }
+
     static RawBackend backend;
     static TestProxy proxy;
     static int port;
@@ -74,6 +80,16 @@ class FramingTest {
             case "/not-modified" -> RawBackend.write(out, "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n");
             case "/early-hints" -> RawBackend.write(out, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
                     + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
+            case "/big-chunked" -> {
+                RawBackend.write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                for (int off = 0; off < BIG.length; off += 8191) {
+                    int n = Math.min(8191, BIG.length - off);
+                    RawBackend.write(out, Integer.toHexString(n) + "\r\n");
+                    out.write(BIG, off, n);
+                    RawBackend.write(out, "\r\n");
+                }
+                RawBackend.write(out, "0\r\n\r\n");
+            }
             case "/echo" -> {
                 String trailer = req.trailer("X-Trailer");
                 byte[] body = req.body();
@@ -309,6 +325,16 @@ class FramingTest {
             assertThat(res.header("Transfer-Encoding")).isNull();
             assertThat(res.framing()).isEqualTo("close");
             assertThat(res.bodyText()).isEqualTo("until the end");
+        }
+    }
+
+    @Test
+    void largeChunkedResponseArrivesIntact() throws IOException {
+        try (Socket s = connect()) {
+            write(s, "GET /big-chunked HTTP/1.1\r\nHost: h\r\n\r\n");
+            Wire.Message res = Wire.readResponse(new java.io.BufferedInputStream(s.getInputStream()), false);
+            assertThat(res.framing()).isEqualTo("chunked");
+            assertThat(res.body()).isEqualTo(BIG);
         }
     }
 }

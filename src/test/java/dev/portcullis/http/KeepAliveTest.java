@@ -111,4 +111,24 @@ class KeepAliveTest {
             assertThat(Wire.readResponse(in, false).bodyText()).isEqualTo("local");
         }
     }
+
+    @Test
+    void upstreamConnectionCloseIsNotPooledAndClientStaysOpen() throws Exception {
+        try (RawBackend be = RawBackend.serving((req, out) -> {
+                RawBackend.write(out, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+                return false;
+            });
+             TestProxy p = TestProxy.start(YAML.formatted(be.address(), 64));
+             Socket s = new Socket("127.0.0.1", p.port("web"))) {
+            s.setSoTimeout(5000);
+            InputStream in = s.getInputStream();
+            for (int i = 0; i < 3; i++) {
+                write(s, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+                Wire.Message res = Wire.readResponse(in, false);
+                assertThat(res.bodyText()).isEqualTo("ok");
+                assertThat(res.header("Connection")).as("the upstream's Connection: close is hop-by-hop").isNull();
+            }
+            assertThat(be.accepted.get()).isEqualTo(3);
+        }
+    }
 }
