@@ -1,0 +1,216 @@
+package dev.portcullis.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.testing.RawExchange;
+import dev.portcullis.testing.ScriptedBackend;
+import dev.portcullis.testing.TestBackend;
+import dev.portcullis.testing.TestProxy;
+import java.net.Socket;
+import org.junit.jupiter.api.Test;
+
+/** Upstreams that refuse, vanish, break their replies or close pooled connections. */
+class UpstreamFailureTest {
+    private static final int TIMEOUT = 5000;
+
+    private static TestProxy proxy(String endpoints) throws Exception {
+        return proxy(endpoints, "");
+    }
+
+    private static TestProxy proxy(String endpoints, String top) throws Exception {
+        return TestProxy.start(top + """
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                  be: { endpoints: [%s], connect_timeout: 2s }
+                """.formatted(endpoints));
+    }
+
+    private static RawExchange.Result get(TestProxy p, String path) throws Exception {
+        return RawExchange.send(p.port("web"),
+                "GET " + path + " HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n", TIMEOUT);
+    }
+
+    @Test
+    void connectionRefusedIs502WithoutTheBackendAddress() throws Exception {
+        int dead = ScriptedBackend.closedPort();
+        try (TestProxy p = proxy("127.0.0.1:" + dead)) {
+            RawExchange.Result r = get(p, "/x");
+            assertThat(r.status()).as(r.text()).isEqualTo(502);
+            assertThat(r.body()).containsIgnoringCase("connect").containsIgnoringCase("refused");
+            assertThat(r.text()).doesNotContain(String.valueOf(dead)).doesNotContain("127.0.0.1");
+            RawExchange.Result json = RawExchange.send(p.port("web"),
+                    "GET /x HTTP/1.1\r\nHost: good\r\nAccept: application/json\r\nConnection: close\r\n\r\n", TIMEOUT);
+            assertThat(json.status()).isEqualTo(502);
+            assertThat(json.text()).doesNotContain(String.valueOf(dead)).doesNotContain("127.0.0.1");
+        }
+    }
+
+    @Test
+    void deadEndpointIsSkippedOnConnectFailure() throws Exception {
+        int dead = ScriptedBackend.closedPort();
+        try (TestBackend live = TestBackend.start("live");
+             TestProxy p = proxy("127.0.0.1:" + dead + ", " + live.address())) {
+            for (int i = 0; i < 8; i++) {
+                RawExchange.Result r = get(p, "/f" + i);
+                assertThat(r.status()).as(r.text()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("live GET /f" + i);
+            }
+            assertThat(live.seen).hasSize(8);
+        }
+    }
+
+    @Test
+    void upstreamClosingWithoutAnswerIs502() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            s.close();
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address())) {
+                RawExchange.Result r = get(p, "/x");
+                assertThat(r.status()).as(r.text()).isEqualTo(502);
+                assertThat(r.body()).contains("closed");
+                assertThat(r.text()).doesNotContain(String.valueOf(be.port()));
+                assertThat(be.heads).hasSize(1);
+            }
+        }
+    }
+
+    @Test
+    void garbageStatusLineIs502() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "garbage here\r\nContent-Length: 2\r\n\r\nhi");
+            Thread.sleep(2000);
+            s.close();
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address())) {
+                RawExchange.Result r = get(p, "/x");
+                assertThat(r.status()).as(r.text()).isEqualTo(502);
+                assertThat(r.text()).doesNotContain("garbage");
+                assertThat(r.millis()).isLessThan(1500);
+            }
+        }
+    }
+
+    @Test
+    void upstreamClosingMidBodyAbortsTheClientAndTheProxyGoesOn() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            String head = be0(s).readHead(s);
+            if (head.startsWith("GET /cut")) {
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+                Thread.sleep(100);
+            } else {
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            }
+            s.close();
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address())) {
+                // keep-alive on the client side: only the proxy closing the connection ends the read
+                RawExchange.Result r = RawExchange.send(p.port("web"), "GET /cut HTTP/1.1\r\nHost: good\r\n\r\n",
+                        TIMEOUT);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.header("Content-Length")).isEqualTo("1000");
+                assertThat(r.body()).isEqualTo("0123456789");
+                assertThat(r.closed()).as("client connection cut").isTrue();
+                assertThat(r.millis()).isLessThan(TIMEOUT);
+                RawExchange.Result next = get(p, "/next");
+                assertThat(next.status()).isEqualTo(200);
+                assertThat(next.body()).isEqualTo("ok");
+            }
+        }
+    }
+
+    @Test
+    void upstreamClosingAnIdlePooledConnectionIsReplaced() throws Exception {
+        // Each connection answers one request with keep-alive, then the upstream closes it while idle.
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nc" + i
+                    + "ok".substring(0, 4 - 1 - String.valueOf(i).length()));
+            Thread.sleep(100);
+            s.close();
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address(), "workers: 1\n"); RawExchange c = new RawExchange(p.port("web"))) {
+                c.write("GET /1 HTTP/1.1\r\nHost: good\r\n\r\n");
+                RawExchange.Result first = c.readResponse(TIMEOUT);
+                assertThat(first.status()).isEqualTo(200);
+                Thread.sleep(400);
+                c.write("GET /2 HTTP/1.1\r\nHost: good\r\n\r\n");
+                RawExchange.Result second = c.readResponse(TIMEOUT);
+                assertThat(second.status()).as(second.text()).isEqualTo(200);
+                assertThat(be.connections.get()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void pooledConnectionClosedWhenReusedIsRetriedOnAFreshOneForIdempotentRequests() throws Exception {
+        // The upstream keeps the connection open after the first response, but closes it without answering
+        // the second request on it (the race of an idle close with a new request).
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok");
+            be0(s).readHead(s);
+            s.close();
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address(), "workers: 1\n"); RawExchange c = new RawExchange(p.port("web"))) {
+                c.write("GET /1 HTTP/1.1\r\nHost: good\r\n\r\n");
+                assertThat(c.readResponse(TIMEOUT).status()).isEqualTo(200);
+                c.write("GET /2 HTTP/1.1\r\nHost: good\r\n\r\n");
+                RawExchange.Result second = c.readResponse(TIMEOUT);
+                assertThat(second.status()).as(second.text()).isEqualTo(200);
+                assertThat(be.connections.get()).isEqualTo(2);
+                // a POST with a body is not replayed: the upstream may have acted on it
+                c.write("POST /3 HTTP/1.1\r\nHost: good\r\nContent-Length: 3\r\n\r\nabc");
+                RawExchange.Result third = c.readResponse(TIMEOUT);
+                assertThat(third.status()).as(third.text()).isEqualTo(502);
+            }
+        }
+    }
+
+    @Test
+    void upstreamThatNeverAnswersIs504WithinIdleTimeout() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            Thread.sleep(10_000);
+        })) {
+            holder = be;
+            try (TestProxy p = TestProxy.start("""
+                    listeners:
+                      - name: web
+                        bind: 127.0.0.1:0
+                        limits: { idle_timeout: 600ms }
+                        routes:
+                          - match: { path_prefix: / }
+                            upstream: be
+                    upstreams:
+                      be: { endpoints: [%s] }
+                    """.formatted(be.address()))) {
+                RawExchange.Result r = get(p, "/x");
+                assertThat(r.status()).as(r.text()).isEqualTo(504);
+                assertThat(r.millis()).isBetween(500L, 2500L);
+                assertThat(r.text()).doesNotContain(String.valueOf(be.port()));
+            }
+        }
+    }
+
+    // The script lambda needs the backend to record heads; one test runs at a time in this class.
+    private static volatile ScriptedBackend holder;
+
+    private static ScriptedBackend be0(Socket s) throws InterruptedException {
+        while (holder == null || holder.port() != s.getLocalPort()) {
+            Thread.sleep(5);
+        }
+        return holder;
+    }
+}
