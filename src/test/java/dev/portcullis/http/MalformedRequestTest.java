@@ -104,7 +104,28 @@ class MalformedRequestTest {
                 bad("absolute-form foreign host", "GET http://evil.example/bad HTTP/1.1\r\nHost: good\r\n\r\n"),
                 bad("absolute-form with userinfo", "GET http://u@good/bad HTTP/1.1\r\nHost: good\r\n\r\n"),
                 bad("non-origin target", "GET foo HTTP/1.1\r\nHost: good\r\n\r\n"),
-                bad("asterisk with GET", "GET * HTTP/1.1\r\nHost: good\r\n\r\n"));
+                bad("asterisk with GET", "GET * HTTP/1.1\r\nHost: good\r\n\r\n"),
+                bad("TE in HTTP/1.0", "POST /bad HTTP/1.0\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "0\r\n\r\n"),
+                bad("TE chunked twice", "POST /bad HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                bad("chunk size overflow", "POST /bad HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "fffffffffffffffff1\r\nhello\r\n0\r\n\r\n"),
+                bad("negative Content-Length", "POST /bad HTTP/1.1\r\nHost: good\r\nContent-Length: -1\r\n\r\n"),
+                bad("non-numeric Content-Length", "POST /bad HTTP/1.1\r\nHost: good\r\nContent-Length: 1x\r\n\r\n"
+                        + "12"),
+                bad("fragment in target", "GET /bad#frag HTTP/1.1\r\nHost: good\r\n\r\n"),
+                bad("garbage HTTP version", "GET /bad HTTP/x.1\r\nHost: good\r\n\r\n"),
+                bad("space in target", "GET /a b HTTP/1.1\r\nHost: good\r\n\r\n"),
+                bad("space in Host", "GET /bad HTTP/1.1\r\nHost: go od\r\n\r\n"),
+                bad("slash in Host", "GET /bad HTTP/1.1\r\nHost: good/evil\r\n\r\n"),
+                bad("userinfo in Host", "GET /bad HTTP/1.1\r\nHost: user@good\r\n\r\n"),
+                bad("bad port in Host", "GET /bad HTTP/1.1\r\nHost: good:80x\r\n\r\n"),
+                bad("bad IPv6 Host", "GET /bad HTTP/1.1\r\nHost: [::1\r\n\r\n"),
+                bad("DEL in target", "GET /bad\u007f HTTP/1.1\r\nHost: good\r\n\r\n"),
+                bad("control char in target", "GET /bad\u0001x HTTP/1.1\r\nHost: good\r\n\r\n"),
+                bad("header without colon", "GET /bad HTTP/1.1\r\nHost: good\r\nNoColonHere\r\n\r\n"),
+                bad("NUL in target", "GET /bad\u0000x HTTP/1.1\r\nHost: good\r\n\r\n"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -117,6 +138,61 @@ class MalformedRequestTest {
         assertThat(r.header("X-Request-Id")).isNotBlank();
         assertThat(r.body()).contains(r.header("X-Request-Id"));
         assertNothingForwardedAndStillServing();
+    }
+
+    @Test
+    void malformedRequestPipelinedAfterAGoodOneIsRefusedAfterTheGoodOneIsServed() throws Exception {
+        RawExchange.Result r = RawExchange.send(port(), "GET /first HTTP/1.1\r\nHost: good\r\n\r\n"
+                + "GET /second HTTP/1.1\r\nHost: good\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", TIMEOUT);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(r.text()).contains("be GET /first").contains("HTTP/1.1 400 ");
+        assertThat(r.closed()).isTrue();
+        assertThat(backend.seen).extracting(TestBackend.Seen::uri).containsExactly("/first");
+    }
+
+    @Test
+    void expectContinueOverTheBodyLimitIs413WithoutContinue() throws Exception {
+        RawExchange.Result r = RawExchange.send(port(), "POST /bad HTTP/1.1\r\nHost: good\r\n"
+                + "Content-Length: 4096\r\nExpect: 100-continue\r\n\r\n", TIMEOUT);
+        assertThat(r.status()).as(r.text()).isEqualTo(413);
+        assertThat(r.text()).doesNotContain("100 Continue");
+        assertNothingForwardedAndStillServing();
+    }
+
+    @Test
+    void dotSegmentsAreResolvedBeforeForwarding() throws Exception {
+        RawExchange.Result r = RawExchange.send(port(),
+                "GET /a/../b/./c HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n", TIMEOUT);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(backend.seen).extracting(TestBackend.Seen::uri).containsExactly("/b/c");
+    }
+
+    @Test
+    void http2VersionOnTheHttp1ParserIs505() throws Exception {
+        RawExchange.Result r = RawExchange.send(port(), "GET /bad HTTP/2.0\r\nHost: good\r\n\r\n", TIMEOUT);
+        assertThat(r.status()).as(r.text()).isEqualTo(505);
+        assertThat(r.closed()).isTrue();
+        assertNothingForwardedAndStillServing();
+    }
+
+    @Test
+    void higherHttp1MinorVersionIsServedAsHttp11() throws Exception {
+        // RFC 9110 §2.5: a higher minor version of a major version we implement is processed as HTTP/1.1
+        RawExchange.Result r = RawExchange.send(port(),
+                "GET /minor HTTP/1.7\r\nHost: good\r\nConnection: close\r\n\r\n", TIMEOUT);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(r.text()).startsWith("HTTP/1.1 ");
+    }
+
+    @Test
+    void validHostForms() throws Exception {
+        for (String host : new String[] {"good", "GOOD.example.", "good:8080", "127.0.0.1:1", "[::1]:80", "[::1]",
+                "a_b-c.example", ""}) {
+            RawExchange.Result r = RawExchange.send(port(),
+                    "GET /h HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n", TIMEOUT);
+            assertThat(r.status()).as(host + ": " + r.text()).isEqualTo(200);
+        }
+        assertThat(backend.seen).hasSize(8);
     }
 
     @Test
