@@ -118,6 +118,20 @@ class TimeoutTest {
     }
 
     @Test
+    void slowHeadersOfASecondKeepAliveRequestGet408() throws Exception {
+        try (RawExchange c = new RawExchange(port())) {
+            c.write("GET /first HTTP/1.1\r\nHost: good\r\n\r\n");
+            assertThat(c.readResponse(3000).status()).isEqualTo(200);
+            c.write("GET /second HTTP/1.1\r\nHo");
+            RawExchange.Result r = c.readUntilClose(5000);
+            assertThat(r.status()).as(r.text()).isEqualTo(408);
+            assertThat(r.closed()).isTrue();
+            assertThat(r.millis()).isBetween(HEADER_MS - 100L, HEADER_MS + 1500L);
+        }
+        assertThat(seen).containsExactly("GET /first 0");
+    }
+
+    @Test
     void connectionWithoutAnyRequestIsClosedAfterHeaderTimeout() throws Exception {
         try (RawExchange c = new RawExchange(port())) {
             RawExchange.Result r = c.readUntilClose(5000);

@@ -204,6 +204,118 @@ class UpstreamFailureTest {
         }
     }
 
+    @Test
+    void allEndpointsDeadIs502() throws Exception {
+        int dead1 = ScriptedBackend.closedPort();
+        int dead2 = ScriptedBackend.closedPort();
+        try (TestProxy p = proxy("127.0.0.1:" + dead1 + ", 127.0.0.1:" + dead2)) {
+            RawExchange.Result r = get(p, "/x");
+            assertThat(r.status()).as(r.text()).isEqualTo(502);
+            assertThat(r.body()).contains("no endpoint could be reached");
+            assertThat(r.text()).doesNotContain(String.valueOf(dead1)).doesNotContain(String.valueOf(dead2));
+        }
+    }
+
+    @Test
+    void closeDelimitedUpstreamBodyIsRechunkedForTheClient() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello ");
+            Thread.sleep(50);
+            ScriptedBackend.write(s, "world");
+            s.close();
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address()); RawExchange c = new RawExchange(p.port("web"))) {
+                c.write("GET /x HTTP/1.1\r\nHost: good\r\n\r\n");
+                RawExchange.Result r = c.readUntilClose(1500);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.header("Transfer-Encoding")).isEqualToIgnoringCase("chunked");
+                assertThat(r.body()).contains("hello ").contains("world").endsWith("0\r\n\r\n");
+                // a complete response: the client connection stays usable
+                assertThat(r.closed()).isFalse();
+            }
+        }
+    }
+
+    @Test
+    void oversizedUpstreamHeadIs502() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nX-Big: " + "b".repeat(70 * 1024) + "\r\nContent-Length: 0\r\n\r\n");
+            Thread.sleep(1000);
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address())) {
+                RawExchange.Result r = get(p, "/x");
+                assertThat(r.status()).as(r.text()).isEqualTo(502);
+            }
+        }
+    }
+
+    @Test
+    void switchingProtocolsFromUpstreamIs502() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+            Thread.sleep(1000);
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address())) {
+                RawExchange.Result r = get(p, "/x");
+                assertThat(r.status()).as(r.text()).isEqualTo(502);
+            }
+        }
+    }
+
+    @Test
+    void brokenChunkedUpstreamBodyCutsTheClient() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+            Thread.sleep(2000);
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address())) {
+                RawExchange.Result r = RawExchange.send(p.port("web"), "GET /x HTTP/1.1\r\nHost: good\r\n\r\n",
+                        TIMEOUT);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.closed()).isTrue();
+                assertThat(r.millis()).isLessThan(1500);
+                assertThat(r.body()).doesNotEndWith("0\r\n\r\n");
+            }
+        }
+    }
+
+    @Test
+    void upstreamStallingMidBodyIsCutAfterIdleTimeout() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+            Thread.sleep(10_000);
+        })) {
+            holder = be;
+            try (TestProxy p = TestProxy.start("""
+                    listeners:
+                      - name: web
+                        bind: 127.0.0.1:0
+                        limits: { idle_timeout: 500ms }
+                        routes:
+                          - match: { path_prefix: / }
+                            upstream: be
+                    upstreams:
+                      be: { endpoints: [%s] }
+                    """.formatted(be.address()))) {
+                RawExchange.Result r = RawExchange.send(p.port("web"), "GET /x HTTP/1.1\r\nHost: good\r\n\r\n",
+                        TIMEOUT);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("0123456789");
+                assertThat(r.closed()).isTrue();
+                assertThat(r.millis()).isBetween(400L, 2500L);
+            }
+        }
+    }
+
     // The script lambda needs the backend to record heads; one test runs at a time in this class.
     private static volatile ScriptedBackend holder;
 
