@@ -316,6 +316,71 @@ class UpstreamFailureTest {
         }
     }
 
+    @Test
+    void unaskedForUpstreamDataNeverAnswersTheNextRequest() throws Exception {
+        for (int delay : new int[] {0, 150}) {
+            try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+                be0(s).readHead(s);
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                if (delay > 0) {
+                    Thread.sleep(delay);
+                }
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+                while (be0(s).readHead(s) != null) {
+                    ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+                }
+            })) {
+                holder = be;
+                try (TestProxy p = proxy(be.address(), "workers: 1\n");
+                     RawExchange c = new RawExchange(p.port("web"))) {
+                    c.write("GET /1 HTTP/1.1\r\nHost: good\r\n\r\n");
+                    assertThat(c.readResponse(TIMEOUT).body()).isEqualTo("ok");
+                    Thread.sleep(delay + 100);
+                    c.write("GET /2 HTTP/1.1\r\nHost: good\r\n\r\n");
+                    RawExchange.Result second = c.readResponse(TIMEOUT);
+                    assertThat(second.status()).as(second.text()).isEqualTo(200);
+                    // "ok" from a fresh connection (the polluted one was dropped) or "good" from the same one
+                    assertThat(second.body()).isIn("ok", "good");
+                    assertThat(second.body()).as("delay " + delay).doesNotContain("evil");
+                }
+            }
+        }
+    }
+
+    @Test
+    void upstreamResponseWithContentLengthAndChunkedIs502() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\n\r\n");
+            Thread.sleep(1000);
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address()); RawExchange c = new RawExchange(p.port("web"))) {
+                c.write("GET /x HTTP/1.1\r\nHost: good\r\n\r\n");
+                RawExchange.Result r = c.readUntilClose(700);
+                // an ambiguous framing is refused as a broken reply, never relayed (RFC 9112 §6.3 allows both)
+                assertThat(r.status()).as(r.text()).isEqualTo(502);
+                assertThat(r.text()).doesNotContain("hello");
+            }
+        }
+    }
+
+    @Test
+    void upstreamResponseWithDifferingContentLengthsIs502() throws Exception {
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            be0(s).readHead(s);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nhello");
+            Thread.sleep(1000);
+        })) {
+            holder = be;
+            try (TestProxy p = proxy(be.address())) {
+                RawExchange.Result r = get(p, "/x");
+                assertThat(r.status()).as(r.text()).isEqualTo(502);
+            }
+        }
+    }
+
     // The script lambda needs the backend to record heads; one test runs at a time in this class.
     private static volatile ScriptedBackend holder;
 
