@@ -381,6 +381,64 @@ class UpstreamFailureTest {
         }
     }
 
+    @Test
+    void connectTimeoutIs504() throws Exception {
+        // A listening socket that never accepts, with its accept queue full: Linux drops further SYNs, so a
+        // connect neither succeeds nor fails until the proxy's connect_timeout.
+        try (java.net.ServerSocket full = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.List<Socket> fillers = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    Socket f = new Socket();
+                    try {
+                        f.connect(full.getLocalSocketAddress(), 200);
+                        fillers.add(f);
+                    } catch (java.io.IOException e) {
+                        f.close();
+                        break; // the queue is full
+                    }
+                }
+                org.junit.jupiter.api.Assumptions.assumeTrue(fillers.size() < 4,
+                        "this OS does not drop SYNs on a full accept queue");
+                try (TestProxy p = TestProxy.start("""
+                        listeners:
+                          - name: web
+                            bind: 127.0.0.1:0
+                            routes:
+                              - match: { path_prefix: / }
+                                upstream: be
+                        upstreams:
+                          be: { endpoints: [127.0.0.1:%d], connect_timeout: 300ms }
+                        """.formatted(full.getLocalPort()))) {
+                    RawExchange.Result r = get(p, "/x");
+                    assertThat(r.status()).as(r.text()).isEqualTo(504);
+                    assertThat(r.millis()).isBetween(250L, 2500L);
+                    assertThat(r.text()).doesNotContain(String.valueOf(full.getLocalPort()));
+                }
+                // with a live endpoint beside it, the timed-out one is skipped
+                try (TestBackend live = TestBackend.start("live"); TestProxy p = TestProxy.start("""
+                        listeners:
+                          - name: web
+                            bind: 127.0.0.1:0
+                            routes:
+                              - match: { path_prefix: / }
+                                upstream: be
+                        upstreams:
+                          be: { endpoints: [127.0.0.1:%d, %s], connect_timeout: 300ms }
+                        """.formatted(full.getLocalPort(), live.address()))) {
+                    for (int i = 0; i < 4; i++) {
+                        RawExchange.Result r = get(p, "/t" + i);
+                        assertThat(r.status()).as(r.text()).isEqualTo(200);
+                    }
+                }
+            } finally {
+                for (Socket f : fillers) {
+                    f.close();
+                }
+            }
+        }
+    }
+
     // The script lambda needs the backend to record heads; one test runs at a time in this class.
     private static volatile ScriptedBackend holder;
 
