@@ -51,6 +51,23 @@ class UpstreamFailureTest {
     }
 
     @Test
+    void errorToAHeadRequestHasNoBodyAndKeepsTheConnection() throws Exception {
+        int dead = ScriptedBackend.closedPort();
+        try (TestProxy p = proxy("127.0.0.1:" + dead); RawExchange c = new RawExchange(p.port("web"))) {
+            c.write("HEAD /x HTTP/1.1\r\nHost: good\r\nX-Request-Id: head-1\r\n\r\n");
+            RawExchange.Result r = c.readUntilClose(500);
+            assertThat(r.status()).as(r.text()).isEqualTo(502);
+            assertThat(r.header("X-Request-Id")).isEqualTo("head-1");
+            assertThat(r.body()).isEmpty();
+            assertThat(r.closed()).isFalse();
+            c.write("GET /y HTTP/1.1\r\nHost: good\r\nX-Request-Id: get-2\r\n\r\n");
+            RawExchange.Result next = c.readResponse(TIMEOUT);
+            assertThat(next.status()).isEqualTo(502);
+            assertThat(next.body()).contains("get-2");
+        }
+    }
+
+    @Test
     void deadEndpointIsSkippedOnConnectFailure() throws Exception {
         int dead = ScriptedBackend.closedPort();
         try (TestBackend live = TestBackend.start("live");
