@@ -114,6 +114,11 @@ class MalformedRequestTest {
                 bad("negative Content-Length", "POST /bad HTTP/1.1\r\nHost: good\r\nContent-Length: -1\r\n\r\n"),
                 bad("non-numeric Content-Length", "POST /bad HTTP/1.1\r\nHost: good\r\nContent-Length: 1x\r\n\r\n"
                         + "12"),
+                bad("CL with plus sign", "POST /bad HTTP/1.1\r\nHost: good\r\nContent-Length: +5\r\n\r\nhello"),
+                bad("chunk size with leading space", "POST /bad HTTP/1.1\r\nHost: good\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n"),
+                bad("chunk data longer than its size", "POST /bad HTTP/1.1\r\nHost: good\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n"),
                 bad("fragment in target", "GET /bad#frag HTTP/1.1\r\nHost: good\r\n\r\n"),
                 bad("garbage HTTP version", "GET /bad HTTP/x.1\r\nHost: good\r\n\r\n"),
                 bad("space in target", "GET /a b HTTP/1.1\r\nHost: good\r\n\r\n"),
