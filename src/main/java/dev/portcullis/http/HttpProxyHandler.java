@@ -265,6 +265,12 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     private void onRequestContent(HttpContent c) {
         Exchange ex = current;
+        if (ex == null) {
+            // The head was refused and answered already (e.g. a decoder failure, which Netty delivers as one
+            // full message): nothing left to do with its content.
+            c.release();
+            return;
+        }
         if (c.decoderResult().isFailure()) {
             c.release();
             listener.stats().requestRejected(400);
@@ -312,9 +318,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         ex.discardBody = true;
         ex.responseStarted = true;
         ex.status = reply.status();
-        boolean bodyExpected = HttpUtil.isTransferEncodingChunked(ex.request)
-                || HttpUtil.getContentLength(ex.request, 0L) > 0;
-        if (reply.closeConnection() || (bodyExpected && !ex.requestComplete)) {
+        // A fatal reply closes anyway; test it first, as its request may carry an unparsable Content-Length.
+        if (reply.closeConnection() || (!ex.requestComplete && (HttpUtil.isTransferEncodingChunked(ex.request)
+                || HttpUtil.getContentLength(ex.request, 0L) > 0))) {
             closeAfterResponse = true;
         }
         String accept = ex.request.headers().get(HttpHeaderNames.ACCEPT);

@@ -55,10 +55,26 @@ final class RequestChecks {
         if (host == null && req.protocolVersion() == HttpVersion.HTTP_1_1) {
             return LocalReply.fatal(400, "HTTP/1.1 request without a Host header");
         }
+        if (req.protocolVersion().majorVersion() != 1) {
+            // Netty parses any HTTP/x.y; only HTTP/1.x is spoken on this parser (RFC 9110 §6.2).
+            return LocalReply.fatal(505, "HTTP version " + req.protocolVersion().text() + " is not supported");
+        }
+        // RFC 9112 §3.2: a Host with an invalid value is answered with 400 (it would also reach the upstream,
+        // X-Forwarded-Host and Forwarded as it is).
+        if (host != null && !isValidHost(host)) {
+            return LocalReply.fatal(400, "invalid Host header");
+        }
         if (HttpMethod.CONNECT.equals(req.method())) {
             return LocalReply.error(405, "CONNECT is only served by listeners in forward mode");
         }
         String uri = req.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c == 0x7F) {
+                // Netty's request line parser lets control characters through in the target.
+                return LocalReply.fatal(400, "control character in the request target");
+            }
+        }
         String target;
         if (!uri.isEmpty() && uri.charAt(0) == '/') {
             target = uri;
@@ -98,6 +114,47 @@ final class RequestChecks {
         ex.path = PathNormalizer.removeDotSegments(path);
         ex.host = RouteTable.normalizeHost(host);
         return null;
+    }
+
+    /** {@code uri-host [":" port]} (RFC 3986 §3.2.2): a reg-name, an IPv4 address or a bracketed IPv6 literal. */
+    static boolean isValidHost(String host) {
+        int i = 0;
+        int n = host.length();
+        if (n > 0 && host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 2) {
+                return false;
+            }
+            for (i = 1; i < close; i++) {
+                char c = host.charAt(i);
+                if (Character.digit(c, 16) < 0 && c != ':' && c != '.') {
+                    return false;
+                }
+            }
+            i = close + 1;
+        } else {
+            for (; i < n && host.charAt(i) != ':'; i++) {
+                char c = host.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+                if (!ok) {
+                    return false;
+                }
+            }
+        }
+        if (i == n) {
+            return true;
+        }
+        if (host.charAt(i) != ':') {
+            return false;
+        }
+        for (i++; i < n; i++) {
+            char c = host.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean startsWithIgnoreCase(String s, String prefix) {

@@ -99,8 +99,10 @@ final class UpstreamLeg implements UpstreamUser {
             } else {
                 e.stats().connectFailure();
                 Throwable cause = future.cause();
-                lastFailure = "connect to " + e.label() + " failed: " + cause.getMessage();
-                log.warn("route {}: upstream {}: {}", ex.route.name(), e, lastFailure);
+                // The client sees lastFailure: name the failure, never the address (Netty's messages include it).
+                lastFailure = "connect failed: " + connectFailureReason(cause);
+                log.warn("route {}: upstream {}: connect to {} failed: {}", ex.route.name(), e, e.label(),
+                        cause.getMessage());
                 if (cause instanceof ConnectTimeoutException && attempt >= upstream.endpoints().size()) {
                     fail(504, "connect to the upstream timed out");
                 } else {
@@ -108,6 +110,27 @@ final class UpstreamLeg implements UpstreamUser {
                 }
             }
         });
+    }
+
+    /** A short reason for a failed connect that is safe to show to the client: no address, no port. */
+    static String connectFailureReason(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return "connection timed out";
+        }
+        if (cause instanceof java.net.ConnectException) {
+            String m = cause.getMessage();
+            if (m != null && m.toLowerCase(java.util.Locale.ROOT).contains("refused")) {
+                return "connection refused";
+            }
+            return "could not connect";
+        }
+        if (cause instanceof java.net.UnknownHostException || cause instanceof java.nio.channels.UnresolvedAddressException) {
+            return "host name not resolved";
+        }
+        if (cause instanceof java.net.NoRouteToHostException) {
+            return "no route to host";
+        }
+        return cause.getClass().getSimpleName();
     }
 
     private void attach(UpstreamConnection c, boolean fromPool) {

@@ -1,0 +1,37 @@
+package dev.portcullis.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class PathNormalizerTest {
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+            "/a/./b, /a/b",
+            "/a/../b, /b",
+            "/../x, /x",
+            "/../../x, /x",
+            "/a/.., /",
+            "/a/., /a/",
+            "/a/b/.., /a/",
+            "/., /",
+            "/.., /",
+            "/a/./../b/./c, /b/c",
+            "/public/../admin, /admin",
+            "/a//../b, /a/b",
+            "/a/b/../../../c, /c",
+    })
+    void removesDotSegments(String in, String out) {
+        assertThat(PathNormalizer.removeDotSegments(in)).isEqualTo(out);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/", "/a/b", "/a.b/c.", "/.well-known/x", "/a/..b", "/a/.b/", "/a/b..", "/%2e%2e/x",
+            "/a/...", "/a//b"})
+    void pathsWithoutDotSegmentsAreReturnedAsTheSameInstance(String path) {
+        String p = new String(path);
+        assertThat(PathNormalizer.removeDotSegments(p)).isSameAs(p);
+    }
+}
