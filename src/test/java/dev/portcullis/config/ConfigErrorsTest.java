@@ -167,7 +167,7 @@ class ConfigErrorsTest {
                   "bad/name": { endpoints: [127.0.0.1:0, { address: 127.0.0.1:9001, weight: 5000 }] }
                 """)).containsExactly(
                 "t.yaml:1: workers: invalid workers 'many'; expected auto or a number 1..1024",
-                "t.yaml:2: transport: invalid transport 'kqueue'; expected auto, epoll or nio",
+                "t.yaml:2: transport: invalid transport 'kqueue'; expected auto, epoll, io_uring or nio",
                 "t.yaml:3: shutdown_timeout: invalid duration '30' (a number needs a unit); expected a whole number and a unit: ms, s, m, h or d, such as 250ms, 5s, 1m, 1h, 7d",
                 "t.yaml:4: admin.bind: missing port in '127.0.0.1'; expected host:port such as 127.0.0.1:8080",
                 "t.yaml:5: access_log.format: unknown format 'jsn'; did you mean 'json'? (expected json, combined or a template such as '{client.ip} \"{request.line}\" {response.status}')",
