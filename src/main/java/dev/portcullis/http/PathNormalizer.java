@@ -6,7 +6,9 @@ import java.util.Deque;
 /**
  * Resolves "." and ".." segments (RFC 3986 §5.2.4) before routing, so {@code /public/../admin} is routed and
  * forwarded as {@code /admin}, never matched against {@code /public/}. Percent-encoded characters are left
- * alone (an encoded slash is not a separator). Paths without dot segments are returned as they are, with no
+ * alone (an encoded slash is not a separator), except {@code %2e}: it is an unreserved character, so
+ * RFC 3986 §6.2.2.2 makes it equal to "." and {@code /public/%2e%2e/admin} must not pass as a {@code /public/}
+ * path to a backend that decodes it. Paths without dot segments are returned as they are, with no
  * allocation.
  */
 public final class PathNormalizer {
@@ -14,6 +16,9 @@ public final class PathNormalizer {
     }
 
     public static String removeDotSegments(String path) {
+        if (path.indexOf('%') >= 0) {
+            path = decodeDots(path);
+        }
         if (!hasDotSegment(path)) {
             return path;
         }
@@ -40,6 +45,25 @@ public final class PathNormalizer {
             sb.append('/').append(s);
         }
         return sb.length() == 0 ? "/" : sb.toString();
+    }
+
+    /** Replaces %2e / %2E with "." (only that: other escapes keep their meaning). */
+    static String decodeDots(String path) {
+        StringBuilder sb = null;
+        int n = path.length();
+        for (int i = 0; i < n; i++) {
+            char c = path.charAt(i);
+            if (c == '%' && i + 2 < n && path.charAt(i + 1) == '2' && (path.charAt(i + 2) | 0x20) == 'e') {
+                if (sb == null) {
+                    sb = new StringBuilder(n).append(path, 0, i);
+                }
+                sb.append('.');
+                i += 2;
+            } else if (sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? path : sb.toString();
     }
 
     private static boolean hasDotSegment(String path) {

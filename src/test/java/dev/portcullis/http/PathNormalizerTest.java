@@ -16,6 +16,9 @@ class PathNormalizerTest {
             "/a/.., /",
             "/a/., /a/",
             "/a/b/.., /a/",
+            "/public/%2e%2e/admin, /admin",
+            "/public/%2E./admin, /admin",
+            "/a/%2e/b, /a/b",
             "/., /",
             "/.., /",
             "/a/./../b/./c, /b/c",
@@ -27,8 +30,13 @@ class PathNormalizerTest {
         assertThat(PathNormalizer.removeDotSegments(in)).isEqualTo(out);
     }
 
+    @org.junit.jupiter.api.Test
+    void otherEscapesKeepTheirMeaning() {
+        assertThat(PathNormalizer.removeDotSegments("/a%2fb/%2e%2ex/%41")).isEqualTo("/a%2fb/..x/%41");
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"/", "/a/b", "/a.b/c.", "/.well-known/x", "/a/..b", "/a/.b/", "/a/b..", "/%2e%2e/x",
+    @ValueSource(strings = {"/", "/a/b", "/a.b/c.", "/.well-known/x", "/a/..b", "/a/.b/", "/a/b..", "/%2f/x",
             "/a/...", "/a//b"})
     void pathsWithoutDotSegmentsAreReturnedAsTheSameInstance(String path) {
         String p = new String(path);
