@@ -1,5 +1,6 @@
 package dev.portcullis.http;
 
+import dev.portcullis.config.Values;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -31,7 +32,7 @@ final class ForwardedHeaders {
             fwd.append(existing).append(", ");
         }
         fwd.append("for=").append(c.forwardedFor);
-        if (host != null && isToken(host)) {
+        if (host != null && Values.isToken(host)) {
             fwd.append(";host=").append(host);
         } else if (host != null) {
             fwd.append(";host=\"").append(host.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
@@ -45,18 +46,5 @@ final class ForwardedHeaders {
             h.set(HttpHeaderNames.VIA, via + ", " + VIA_VALUE);
         }
         h.set(Headers.X_REQUEST_ID, ex.requestId);
-    }
-
-    /** RFC 7230 token characters, so the value needs no quoting in Forwarded. */
-    private static boolean isToken(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            boolean ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(ch) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return !s.isEmpty();
     }
 }
