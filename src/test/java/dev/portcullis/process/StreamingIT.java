@@ -1,0 +1,151 @@
+package dev.portcullis.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.testing.ChildProxy;
+import dev.portcullis.testing.PatternStream;
+import dev.portcullis.testing.StreamingBackend;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * 1 GiB down and up through the packaged proxy running with a 64 MiB heap and 64 MiB of direct memory and
+ * paranoid leak detection: bodies must stream (back-pressure both ways), never be buffered.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class StreamingIT {
+    private static final long GIB = 1L << 30;
+
+    private Path dir;
+    private StreamingBackend backend;
+    private ChildProxy child;
+    private int port;
+    private long expectedCrc;
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    void start() throws Exception {
+        dir = Files.createTempDirectory("streaming-it");
+        backend = new StreamingBackend();
+        Path yaml = dir.resolve("streaming.yaml");
+        Files.writeString(yaml, """
+                access_log: { path: off }
+                admin: { bind: 127.0.0.1:0 }
+                shutdown_timeout: 2s
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:0
+                    limits: { max_body_size: 2GiB }
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                  be: { endpoints: [%s] }
+                """.formatted(backend.address()));
+        child = ChildProxy.start(dir, List.of("-Xmx64m", "-XX:MaxDirectMemorySize=64m",
+                "-Dio.netty.leakDetection.level=paranoid"), "run", "-c", yaml.toString());
+        port = child.listenerPort("web", Duration.ofSeconds(20));
+        expectedCrc = PatternStream.crc(GIB);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (child != null) {
+                child.signal("TERM");
+                assertThat(child.awaitExit(Duration.ofSeconds(15))).isZero();
+                String err = child.stderr();
+                assertThat(err).doesNotContain("LEAK").doesNotContain("OutOfMemoryError");
+            }
+        } finally {
+            if (child != null) {
+                child.close();
+            }
+            if (backend != null) {
+                backend.close();
+            }
+        }
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    @Test
+    void downloadsOneGibInConstantMemory() throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(uri("/download?size=" + GIB))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValueAsLong("content-length")).hasValue(GIB);
+        CRC32 crc = new CRC32();
+        long count = 0;
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = r.body()) {
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                crc.update(buf, 0, n);
+                count += n;
+            }
+        }
+        report("download (Content-Length)", count, t0);
+        assertThat(count).isEqualTo(GIB);
+        assertThat(crc.getValue()).isEqualTo(expectedCrc);
+        assertChildHealthy();
+    }
+
+    @Test
+    void uploadsOneGibWithContentLength() throws Exception {
+        long t0 = System.nanoTime();
+        HttpRequest req = HttpRequest.newBuilder(uri("/upload")).timeout(Duration.ofSeconds(80))
+                .POST(HttpRequest.BodyPublishers.fromPublisher(
+                        HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(GIB)), GIB))
+                .build();
+        HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+        report("upload (Content-Length)", GIB, t0);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(GIB + " " + Long.toHexString(expectedCrc) + " length");
+        assertChildHealthy();
+    }
+
+    @Test
+    void uploadsOneGibChunked() throws Exception {
+        long t0 = System.nanoTime();
+        HttpRequest req = HttpRequest.newBuilder(uri("/upload")).timeout(Duration.ofSeconds(80))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(GIB)))
+                .build();
+        HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+        report("upload (chunked)", GIB, t0);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(GIB + " " + Long.toHexString(expectedCrc) + " chunked");
+        assertChildHealthy();
+    }
+
+    private void assertChildHealthy() {
+        assertThat(child.process.isAlive()).as("proxy process alive").isTrue();
+        assertThat(child.stderr()).doesNotContain("LEAK").doesNotContain("OutOfMemoryError");
+    }
+
+    private static void report(String what, long bytes, long t0) {
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf(Locale.ROOT, "StreamingIT: %s: %d bytes in %.2f s = %.1f MiB/s%n", what, bytes, s,
+                bytes / s / (1 << 20));
+    }
+}
