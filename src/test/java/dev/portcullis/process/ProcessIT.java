@@ -143,7 +143,51 @@ class ProcessIT {
         }
     }
 
+    @Test
+    void runWithoutAConfigExitsNonZeroAndSaysWhy() throws Exception {
+        ChildProxy.Result r = ChildProxy.runToEnd(dir, Duration.ofSeconds(20), "run");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.stderr()).contains("no config");
+    }
+
+    @Test
+    void runWithABadConfigExitsOneWithItsErrors() throws Exception {
+        Files.writeString(dir.resolve("bad.yaml"), config("127.0.0.1:9", "A").replace("upstream: be", "upstream: nope"));
+        ChildProxy.Result r = ChildProxy.runToEnd(dir, Duration.ofSeconds(20), "run", "-c", "bad.yaml");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stderr()).contains("bad.yaml:11: listeners[0].routes[0].upstream: unknown upstream 'nope'");
+    }
+
     // ---- running ----
+
+    @Test
+    void sigtermGivesUpOnSlowRequestsAfterShutdownTimeoutAndStillExitsZero() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        TestBackend stuck = later(TestBackend.start("stuck", ex -> {
+            TestBackend.drain(ex);
+            arrived.countDown();
+            try {
+                Thread.sleep(20_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        Path cfg = dir.resolve("portcullis.yaml");
+        Files.writeString(cfg, config(stuck.address(), "A").replace("shutdown_timeout: 10s", "shutdown_timeout: 1s"));
+        ChildProxy child = run(cfg);
+        int port = child.listenerPort("web", START);
+        CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/stuck"))
+                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+        long t0 = System.nanoTime();
+        child.signal("TERM");
+        assertThat(child.awaitExit(Duration.ofSeconds(10))).as(child.stderr()).isZero();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(ms).as("exit after shutdown_timeout 1s").isBetween(900L, 6000L);
+        assertThat(child.stderr()).contains("shutdown_timeout reached");
+        assertThat(inFlight).failsWithin(Duration.ofSeconds(5));
+    }
 
     @Test
     void reloadsOnSighupAndWhenTheFileChanges() throws Exception {
@@ -151,7 +195,7 @@ class ProcessIT {
         TestBackend b = later(TestBackend.start("beta"));
         Path cfg = dir.resolve("portcullis.yaml");
         Files.writeString(cfg, config(a.address(), "A"));
-        ChildProxy child = run(cfg);
+        ChildProxy child = later(ChildProxy.start(dir, List.of(), "run", "-c", "portcullis.yaml"));
         String web = "http://127.0.0.1:" + child.listenerPort("web", START) + "/r";
         assertThat(get(web).body()).isEqualTo("alpha GET /r");
 
@@ -235,7 +279,7 @@ class ProcessIT {
         TestBackend a = later(TestBackend.start("alpha"));
         Path cfg = dir.resolve("portcullis.yaml");
         Files.writeString(cfg, config(a.address(), "A", "{ bind: 127.0.0.1:0, token: s3cret }"));
-        ChildProxy child = run(cfg);
+        ChildProxy child = later(ChildProxy.start(dir, List.of(), "run")); // no -c: ./portcullis.yaml
         int port = child.listenerPort("web", START);
         String admin = "http://127.0.0.1:" + child.adminPort(START);
         assertThat(get("http://127.0.0.1:" + port + "/m").statusCode()).isEqualTo(200);

@@ -298,5 +298,92 @@ class ReloadTest {
         Files.writeString(file, "listeners: [\n");
         Thread.sleep(1000);
         assertThat(get(client, uri("web", "/f")).body()).isEqualTo("beta GET /f");
+        // ... and the watcher keeps watching: the next good edit applies.
+        Files.writeString(file, config(a.address(), "C"));
+        Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
+                .until(() -> get(client, uri("web", "/f")).body().equals("alpha GET /f"));
+    }
+
+    @Test
+    void replacingTheFileByRenameIsSeenToo(@TempDir Path dir) throws Exception {
+        TestBackend a = backend("alpha");
+        TestBackend b = backend("beta");
+        Path file = dir.resolve("portcullis.yaml");
+        Files.writeString(file, config(a.address(), "A"));
+        process = Portcullis.start(new FileConfigSource(file));
+        assertThat(get(client, uri("web", "/f")).body()).isEqualTo("alpha GET /f");
+        // As editors and config management tools do: write a temporary file, rename it over the config.
+        Path tmp = dir.resolve(".portcullis.yaml.swp");
+        Files.writeString(tmp, config(b.address(), "B"));
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
+                .until(() -> get(client, uri("web", "/f")).body().equals("beta GET /f"));
+    }
+
+    @Test
+    void aRemovedListenerLetsItsRequestInFlightFinish() throws Exception {
+        java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+        TestBackend slow = TestBackend.start("slow", ex -> {
+            TestBackend.drain(ex);
+            arrived.countDown();
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "slow done".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+        });
+        closeLater.add(slow);
+        String one = config(slow.address(), "A");
+        String two = one.replace("upstreams:\n", """
+                  - name: extra
+                    bind: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                """);
+        start(two);
+        int extraPort = process.listenerAddress("extra").getPort();
+        var inFlight = client.sendAsync(HttpRequest.newBuilder(uri("extra", "/slow")).timeout(Duration.ofSeconds(10))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(arrived.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(reload(one)).isInstanceOf(ReloadOutcome.Applied.class);
+        Awaitility.await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+                assertThatThrownBy(() -> new Socket("127.0.0.1", extraPort).close()).isInstanceOf(ConnectException.class));
+        HttpResponse<String> r = inFlight.get(10, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("slow done");
+    }
+
+    @Test
+    void refusesAReloadWhoseNewListenerCannotBindAndKeepsEverythingElse() throws Exception {
+        TestBackend a = backend("alpha");
+        String one = config(a.address(), "A");
+        start(one);
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            String next = config(a.address(), "B").replace("upstreams:\n", """
+                      - name: fresh
+                        bind: 127.0.0.1:0
+                        routes:
+                          - respond: { status: 200, body: fresh }
+                      - name: blocked
+                        bind: %s
+                        routes:
+                          - respond: { status: 200, body: blocked }
+                    upstreams:
+                    """.formatted(address));
+            ReloadOutcome outcome = reload(next);
+            assertThat(outcome).isInstanceOf(ReloadOutcome.Refused.class);
+            assertThat(((ReloadOutcome.Refused) outcome).errors()).anySatisfy(e -> assertThat(e).contains(address));
+            assertThat(process.listenerAddress("fresh")).isNull();
+            assertThat(process.listenerAddress("blocked")).isNull();
+            HttpResponse<String> r = get(client, uri("web", "/x"));
+            assertThat(r.headers().firstValue("X-Config")).hasValue("A");
+        }
     }
 }
