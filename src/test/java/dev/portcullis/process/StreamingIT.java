@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portcullis.testing.ChildProxy;
 import dev.portcullis.testing.PatternStream;
 import dev.portcullis.testing.StreamingBackend;
+import java.io.BufferedInputStream;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * paranoid leak detection: bodies must stream (back-pressure both ways), never be buffered.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class StreamingIT {
     private static final long GIB = 1L << 30;
 
@@ -136,6 +140,64 @@ class StreamingIT {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo(GIB + " " + Long.toHexString(expectedCrc) + " chunked");
         assertChildHealthy();
+    }
+
+    /** The client stops reading for 3 s: the proxy must stop reading the backend, not buffer the body. */
+    @Test
+    void aStalledDownloadDoesNotPileUpInTheProxy() throws Exception {
+        long size = 512L << 20;
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(64 * 1024);
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(("GET /download?size=" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(s.getInputStream(), 1 << 16);
+            String head = readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + size);
+            CRC32 crc = new CRC32();
+            byte[] buf = new byte[1 << 16];
+            long count = 0;
+            int n;
+            boolean paused = false;
+            while ((n = in.read(buf)) >= 0) {
+                crc.update(buf, 0, n);
+                count += n;
+                if (!paused && count >= (1 << 20)) {
+                    paused = true;
+                    Thread.sleep(3000);
+                }
+            }
+            assertThat(count).isEqualTo(size);
+            assertThat(crc.getValue()).isEqualTo(PatternStream.crc(size));
+        }
+        assertChildHealthy();
+    }
+
+    /** The backend stops reading for 3 s: the proxy must stop reading the client, not buffer the body. */
+    @Test
+    void aStalledUploadDoesNotPileUpInTheProxy() throws Exception {
+        long size = 512L << 20;
+        HttpRequest req = HttpRequest.newBuilder(uri("/upload?pause=3000")).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.fromPublisher(
+                        HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(size)), size))
+                .build();
+        HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(size + " " + Long.toHexString(PatternStream.crc(size)) + " length");
+        assertChildHealthy();
+    }
+
+    private static String readHead(InputStream in) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        while (!sb.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new java.io.EOFException("connection closed in the response head: " + sb);
+            }
+            sb.append((char) c);
+        }
+        return sb.toString();
     }
 
     private void assertChildHealthy() {

@@ -20,7 +20,8 @@ import java.util.zip.CRC32;
  * A raw-socket HTTP/1.1 backend for large bodies, one thread per connection, keep-alive:
  * {@code GET /download?size=N} streams N bytes of {@link PatternStream} with Content-Length;
  * {@code POST /upload} reads the body (Content-Length or chunked) counting and CRC32-ing it, never holding it,
- * and answers {@code COUNT CRC32HEX}.
+ * and answers {@code COUNT CRC32HEX FRAMING}; {@code POST /upload?pause=MS} (Content-Length only) stops reading
+ * for MS milliseconds after the first MiB.
  */
 public final class StreamingBackend implements AutoCloseable {
     private final ServerSocket server;
@@ -75,7 +76,8 @@ public final class StreamingBackend implements AutoCloseable {
                 String method = requestLine[0];
                 String uri = requestLine[1];
                 CRC32 crc = new CRC32();
-                long count = readBody(in, headers, crc);
+                long pauseMillis = uri.contains("pause=") ? Long.parseLong(uri.substring(uri.indexOf("pause=") + 6)) : 0;
+                long count = readBody(in, headers, crc, pauseMillis);
                 if (method.equals("GET") && uri.startsWith("/download")) {
                     long size = Long.parseLong(uri.substring(uri.indexOf("size=") + 5));
                     out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + size
@@ -119,8 +121,19 @@ public final class StreamingBackend implements AutoCloseable {
         return s.substring(0, s.length() - 4);
     }
 
-    private static long readBody(InputStream in, Map<String, String> headers, CRC32 crc) throws IOException {
+    private static long readBody(InputStream in, Map<String, String> headers, CRC32 crc, long pauseMillis)
+            throws IOException {
         byte[] buf = new byte[1 << 16];
+        if (pauseMillis > 0) {
+            // Read the first MiB, then stop reading for a while: the proxy must stop reading its client.
+            long first = readN(in, 1 << 20, buf, crc);
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            return first + readN(in, Long.parseLong(headers.get("content-length")) - first, buf, crc);
+        }
         if (headers.containsKey("content-length")) {
             return readN(in, Long.parseLong(headers.get("content-length")), buf, crc);
         }
