@@ -160,6 +160,41 @@ class ProcessIT {
 
     // ---- running ----
 
+    /** A second SIGTERM (or a SIGINT after it) while draining must not cut the drain short. */
+    @Test
+    void aSecondSignalWhileDrainingDoesNotCutTheRequestInFlight() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        TestBackend slow = later(TestBackend.start("slow", ex -> {
+            TestBackend.drain(ex);
+            arrived.countDown();
+            try {
+                Thread.sleep(1500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = "slow done".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+        }));
+        Path cfg = dir.resolve("portcullis.yaml");
+        Files.writeString(cfg, config(slow.address(), "A"));
+        ChildProxy child = run(cfg);
+        int port = child.listenerPort("web", START);
+        CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow"))
+                        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+        child.signal("TERM");
+        child.awaitOutput("draining", Duration.ofSeconds(5));
+        child.signal("TERM");
+        Thread.sleep(100);
+        child.signal("INT");
+        HttpResponse<String> r = inFlight.get(10, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("slow done");
+        assertThat(child.awaitExit(Duration.ofSeconds(15))).as(child.stderr()).isZero();
+    }
+
     @Test
     void sigtermGivesUpOnSlowRequestsAfterShutdownTimeoutAndStillExitsZero() throws Exception {
         CountDownLatch arrived = new CountDownLatch(1);
