@@ -321,6 +321,30 @@ class ReloadTest {
                 .until(() -> get(client, uri("web", "/f")).body().equals("beta GET /f"));
     }
 
+    /**
+     * A Kubernetes ConfigMap volume: portcullis.yaml -> ..data/portcullis.yaml, ..data -> ..v1; an update writes
+     * ..v2 and renames a new ..data symlink over the old one. No event names portcullis.yaml itself.
+     */
+    @Test
+    void seesAConfigMapStyleSymlinkSwap(@TempDir Path dir) throws Exception {
+        TestBackend a = backend("alpha");
+        TestBackend b = backend("beta");
+        Files.createDirectory(dir.resolve("..v1"));
+        Files.writeString(dir.resolve("..v1/portcullis.yaml"), config(a.address(), "A"));
+        Files.createSymbolicLink(dir.resolve("..data"), Path.of("..v1"));
+        Path file = dir.resolve("portcullis.yaml");
+        Files.createSymbolicLink(file, Path.of("..data/portcullis.yaml"));
+        process = Portcullis.start(new FileConfigSource(file));
+        assertThat(get(client, uri("web", "/k")).body()).isEqualTo("alpha GET /k");
+
+        Files.createDirectory(dir.resolve("..v2"));
+        Files.writeString(dir.resolve("..v2/portcullis.yaml"), config(b.address(), "B"));
+        Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of("..v2"));
+        Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Awaitility.await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50))
+                .until(() -> get(client, uri("web", "/k")).body().equals("beta GET /k"));
+    }
+
     @Test
     void aRemovedListenerLetsItsRequestInFlightFinish() throws Exception {
         java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
