@@ -204,8 +204,9 @@ final class UpstreamLeg implements UpstreamUser {
         }
         responseStarted = true;
         upstreamKeepAlive = HttpUtil.isKeepAlive(res);
-        boolean framed = res.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
-                || HttpUtil.isTransferEncodingChunked(res);
+        // Transfer-Encoding is hop-by-hop and removed below: a body without Content-Length (chunked or
+        // delimited by close) must be framed again towards the client.
+        boolean framed = res.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean bodyless = ex.head || code == 204 || code == 304;
         Headers.removeHopByHop(res.headers());
         client.onResponseHead(ex, res, !framed && !bodyless);
