@@ -7,6 +7,7 @@ import dev.portcullis.template.PlaceholderSource;
 import dev.portcullis.upstream.Endpoint;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     final long startNanos;
     final long startEpochMillis;
     final boolean head;
+    /** The client's HTTP version; {@link #request} is rewritten to HTTP/1.1 when it goes upstream. */
+    final HttpVersion clientVersion;
     String requestId;
     String host;
     String path;
@@ -48,6 +51,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         this.startEpochMillis = System.currentTimeMillis();
         this.requestLine = request.method().name() + ' ' + request.uri() + ' ' + request.protocolVersion().text();
         this.head = "HEAD".equals(request.method().name());
+        this.clientVersion = request.protocolVersion();
     }
 
     @Override
@@ -123,7 +127,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
 
     AccessLogEntry toLogEntry(String listener, long endNanos) {
         return new AccessLogEntry(startEpochMillis, listener, client.clientIp, client.clientPort,
-                request.method().name(), originalUri(), path, request.protocolVersion().text(), "http",
+                request.method().name(), originalUri(), path, clientVersion.text(), "http",
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
                 endpoint == null ? null : endpoint.label(), status, bytesSent, (endNanos - startNanos) / 1000,

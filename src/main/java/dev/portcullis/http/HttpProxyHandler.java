@@ -337,7 +337,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (!keepAlive) {
             closeAfterResponse = true;
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (ex.request.protocolVersion() == HttpVersion.HTTP_1_0) {
+        } else if (ex.clientVersion == HttpVersion.HTTP_1_0) {
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
     }
@@ -346,7 +346,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     void onResponseHead(Exchange ex, HttpResponse res, boolean bodyUnframed) {
         ex.responseStarted = true;
         ex.status = res.status().code();
-        boolean http10 = ex.request.protocolVersion() == HttpVersion.HTTP_1_0;
+        boolean http10 = ex.clientVersion == HttpVersion.HTTP_1_0;
         if (bodyUnframed) {
             if (http10) {
                 closeAfterResponse = true;
@@ -369,7 +369,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     /** 1xx other than 100 and 101 (e.g. 103 Early Hints): passed on to HTTP/1.1 clients. */
     void onInformational(Exchange ex, HttpResponse res) {
-        if (ex.request.protocolVersion() == HttpVersion.HTTP_1_1) {
+        if (ex.clientVersion == HttpVersion.HTTP_1_1) {
             Headers.removeHopByHop(res.headers());
             encoder.headResponse(false);
             ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), ctx.alloc().buffer(0),
