@@ -94,11 +94,28 @@ class StreamingIT {
 
     @Test
     void downloadsOneGibInConstantMemory() throws Exception {
+        download("length", GIB, expectedCrc);
+    }
+
+    @Test
+    void downloadsOneGibChunked() throws Exception {
+        download("chunked", GIB, expectedCrc);
+    }
+
+    @Test
+    void downloadsACloseDelimitedBody() throws Exception {
+        long size = 256L << 20;
+        download("close", size, PatternStream.crc(size));
+    }
+
+    private void download(String mode, long size, long crcExpected) throws Exception {
         long t0 = System.nanoTime();
-        HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(uri("/download?size=" + GIB))
+        HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(uri("/download?size=" + size + "&mode=" + mode))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofInputStream());
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValueAsLong("content-length")).hasValue(GIB);
+        if (mode.equals("length")) {
+            assertThat(r.headers().firstValueAsLong("content-length")).hasValue(size);
+        }
         CRC32 crc = new CRC32();
         long count = 0;
         byte[] buf = new byte[1 << 16];
@@ -109,9 +126,9 @@ class StreamingIT {
                 count += n;
             }
         }
-        report("download (Content-Length)", count, t0);
-        assertThat(count).isEqualTo(GIB);
-        assertThat(crc.getValue()).isEqualTo(expectedCrc);
+        report("download (" + mode + ")", count, t0);
+        assertThat(count).isEqualTo(size);
+        assertThat(crc.getValue()).isEqualTo(crcExpected);
         assertChildHealthy();
     }
 

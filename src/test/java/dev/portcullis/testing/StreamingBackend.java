@@ -18,12 +18,14 @@ import java.util.zip.CRC32;
 
 /**
  * A raw-socket HTTP/1.1 backend for large bodies, one thread per connection, keep-alive:
- * {@code GET /download?size=N} streams N bytes of {@link PatternStream} with Content-Length;
+ * {@code GET /download?size=N[&mode=chunked|close]} streams N bytes of {@link PatternStream} with
+ * Content-Length (default), chunked, or delimited by closing the connection;
  * {@code POST /upload} reads the body (Content-Length or chunked) counting and CRC32-ing it, never holding it,
  * and answers {@code COUNT CRC32HEX FRAMING}; {@code POST /upload?pause=MS} (Content-Length only) stops reading
  * for MS milliseconds after the first MiB.
  */
 public final class StreamingBackend implements AutoCloseable {
+    private static final byte[] CRLF = {'\r', '\n'};
     private final ServerSocket server;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "streaming-backend");
@@ -79,17 +81,37 @@ public final class StreamingBackend implements AutoCloseable {
                 long pauseMillis = uri.contains("pause=") ? Long.parseLong(uri.substring(uri.indexOf("pause=") + 6)) : 0;
                 long count = readBody(in, headers, crc, pauseMillis);
                 if (method.equals("GET") && uri.startsWith("/download")) {
-                    long size = Long.parseLong(uri.substring(uri.indexOf("size=") + 5));
-                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + size
-                            + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("size=(\\d+)").matcher(uri);
+                    m.find();
+                    long size = Long.parseLong(m.group(1));
+                    String mode = uri.contains("mode=chunked") ? "chunked" : uri.contains("mode=close") ? "close" : "length";
+                    String framing = switch (mode) {
+                        case "chunked" -> "Transfer-Encoding: chunked\r\n";
+                        case "close" -> "Connection: close\r\n";
+                        default -> "Content-Length: " + size + "\r\n";
+                    };
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n" + framing + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
                     byte[] buf = new byte[1 << 16];
                     for (long p = 0; p < size; ) {
                         int n = (int) Math.min(buf.length, size - p);
                         PatternStream.fill(p, buf, 0, n);
+                        if (mode.equals("chunked")) {
+                            out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                        }
                         out.write(buf, 0, n);
+                        if (mode.equals("chunked")) {
+                            out.write(CRLF);
+                        }
                         p += n;
                     }
+                    if (mode.equals("chunked")) {
+                        out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    }
                     out.flush();
+                    if (mode.equals("close")) {
+                        return;
+                    }
                 } else {
                     byte[] body = (count + " " + Long.toHexString(crc.getValue()) + " "
                             + (headers.containsKey("content-length") ? "length" : headers.getOrDefault("transfer-encoding", "none")))
