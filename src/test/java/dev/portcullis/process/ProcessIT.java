@@ -338,5 +338,12 @@ class ProcessIT {
                 .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(reload.statusCode()).isEqualTo(401);
+        HttpResponse<String> reloadWithToken = client.send(HttpRequest.newBuilder(URI.create(admin + "/api/v1/reload"))
+                .header("Authorization", "Bearer s3cret")
+                .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(reloadWithToken.statusCode()).isEqualTo(200);
+        assertThat(reloadWithToken.body()).contains("\"status\":\"reloaded\"");
+        assertThat(get(admin + "/metrics", "s3cret").body()).contains("portcullis_config_reloads_total{result=\"ok\"} 1.0");
     }
 }
