@@ -151,6 +151,27 @@ class ProcessIT {
     }
 
     @Test
+    void aMissingConfigFileIsOneLineNotAStackTrace() throws Exception {
+        for (String command : new String[] {"run", "validate"}) {
+            ChildProxy.Result r = ChildProxy.runToEnd(dir, Duration.ofSeconds(20), command, "-c", "missing.yaml");
+            assertThat(r.exit()).as(command).isEqualTo(1);
+            assertThat(r.stderr()).as(command).contains("no such file: missing.yaml").doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void refusesToStartWhenTheAdminPortIsTaken() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Path cfg = dir.resolve("taken.yaml");
+            Files.writeString(cfg, config("127.0.0.1:9", "A", "{ bind: " + address + " }"));
+            ChildProxy.Result r = ChildProxy.runToEnd(dir, Duration.ofSeconds(20), "run", "-c", cfg.toString());
+            assertThat(r.exit()).isNotZero();
+            assertThat(r.stderr()).contains("admin").contains(address);
+        }
+    }
+
+    @Test
     void runWithABadConfigExitsOneWithItsErrors() throws Exception {
         Files.writeString(dir.resolve("bad.yaml"), config("127.0.0.1:9", "A").replace("upstream: be", "upstream: nope"));
         ChildProxy.Result r = ChildProxy.runToEnd(dir, Duration.ofSeconds(20), "run", "-c", "bad.yaml");
