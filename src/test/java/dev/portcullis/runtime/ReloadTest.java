@@ -120,13 +120,21 @@ class ReloadTest {
         for (int i = 0; i < 4; i++) {
             HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
+            boolean post = i % 2 == 1;
             Thread t = new Thread(() -> {
+                byte[] body = new byte[64 * 1024];
                 while (running.get()) {
                     try {
-                        HttpResponse<String> r = get(own, target);
+                        // Half the threads send a 64 KiB body: a reload must not break a request mid-body either.
+                        HttpResponse<String> r = post
+                                ? own.send(HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10))
+                                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                : get(own, target);
                         String cfg = r.headers().firstValue("X-Config").orElse("?");
-                        boolean consistent = (cfg.equals("A") && r.body().startsWith("alpha "))
-                                || (cfg.equals("B") && r.body().startsWith("beta "));
+                        String method = post ? " POST /load" : " GET /load";
+                        boolean consistent = (cfg.equals("A") && r.body().equals("alpha" + method))
+                                || (cfg.equals("B") && r.body().equals("beta" + method));
                         if (r.statusCode() / 100 != 2 || !consistent) {
                             failures.add(r.statusCode() + " X-Config=" + cfg + " body=" + r.body());
                         } else {
@@ -161,6 +169,10 @@ class ReloadTest {
             }
         }
         assertThat(failures).as("failed requests during reloads").isEmpty();
+        for (TestBackend be : List.of(a, b)) {
+            assertThat(be.seen).filteredOn(x -> x.method().equals("POST"))
+                    .allSatisfy(x -> assertThat(x.body()).hasSize(64 * 1024));
+        }
         assertThat(ok.get()).as("requests served during the reloads").isGreaterThan(100);
         System.out.println("ReloadTest: " + ok.get() + " requests, 10 reloads, 0 failures");
     }
