@@ -85,6 +85,11 @@ class StreamingIT {
             if (backend != null) {
                 backend.close();
             }
+            if (dir != null) {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
         }
     }
 
