@@ -82,7 +82,7 @@ public final class Main implements Callable<Integer> {
                 e.errors().forEach(err -> System.err.println(err));
                 return 1;
             } catch (IOException e) {
-                System.err.println(file + ": cannot read: " + e.getMessage());
+                System.err.println(file + ": cannot read: " + describe(e));
                 return 1;
             }
         }
@@ -136,6 +136,10 @@ public final class Main implements Callable<Integer> {
             System.err.println("refusing to start: " + e.getMessage());
             closeAll(extras);
             return 1;
+        } catch (IOException e) {
+            System.err.println("refusing to start: " + describe(e));
+            closeAll(extras);
+            return 1;
         }
         Signals.install(p);
         if (banner != null) {
@@ -144,6 +148,17 @@ public final class Main implements Callable<Integer> {
         p.awaitStop();
         closeAll(extras);
         return 0;
+    }
+
+    /** An I/O error as one line; NoSuchFileException and friends carry only the path as their message. */
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file: " + e.getMessage();
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied: " + e.getMessage();
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
     private static void closeAll(AutoCloseable... extras) throws Exception {

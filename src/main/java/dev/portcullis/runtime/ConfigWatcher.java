@@ -3,6 +3,7 @@ package dev.portcullis.runtime;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reloads when the config file changes on disk. Watches the file's directory (editors replace files by
- * rename) and waits for writes to settle for 300 ms before reloading, so a half-written file is not read.
+ * rename; a symlinked file changes with its siblings) and waits for writes to settle for 300 ms before
+ * reloading, so a half-written file is not read.
  */
 final class ConfigWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
@@ -47,6 +49,9 @@ final class ConfigWatcher implements AutoCloseable {
                 for (WatchEvent<?> e : key.pollEvents()) {
                     ours |= name.equals(e.context());
                 }
+                // A symlinked config (a Kubernetes ConfigMap volume: FILE -> ..data/FILE) changes when a sibling
+                // link is swapped, and no event names FILE itself: any change beside it may be one to it.
+                ours |= Files.isSymbolicLink(file);
                 key.reset();
                 if (!ours) {
                     continue;

@@ -204,11 +204,16 @@ public final class Portcullis {
      * shutdown_timeout), then close everything.
      */
     public void drainAndStop() {
+        boolean alreadyDraining;
         synchronized (this) {
-            if (draining) {
-                return;
-            }
+            alreadyDraining = draining;
             draining = true;
+        }
+        if (alreadyDraining) {
+            // Another caller (a second SIGTERM, SIGINT after SIGTERM) drains already: wait until it is done, so
+            // this caller's System.exit(0) does not cut the requests in flight short.
+            awaitStopUninterruptibly();
+            return;
         }
         Duration timeout = snapshot.config().shutdownTimeout();
         log.info("draining: no new connections; waiting up to {} ms for requests in flight", timeout.toMillis());
@@ -261,6 +266,21 @@ public final class Portcullis {
             watcher.close();
         }
         stopped.countDown();
+    }
+
+    private void awaitStopUninterruptibly() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                stopped.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public void awaitStop() throws InterruptedException {
