@@ -10,6 +10,7 @@ import dev.portcullis.http.ListenerRuntime;
 import dev.portcullis.net.Transport;
 import dev.portcullis.observe.AccessLog;
 import dev.portcullis.observe.ProxyMetrics;
+import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.pool.PoolRegistry;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -39,6 +41,8 @@ public final class Portcullis {
     private final PoolRegistry pools;
     private final ListenerBinder binder;
     private final Map<String, BoundListener> bound = new LinkedHashMap<>();
+    /** Listeners closed by a reload whose connections may still be finishing; shutdown waits for them too. */
+    private final List<ListenerContext> retiredListeners = new CopyOnWriteArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Snapshot snapshot;
     private volatile AccessLog accessLog;
@@ -161,16 +165,20 @@ public final class Portcullis {
         });
         bound.clear();
         bound.putAll(nextBound);
+        retiredListeners.removeIf(c -> c.openConnections() == 0);
         for (BoundListener b : retired) {
             b.serverChannel().close();
             b.context().startDrain();
+            retiredListeners.add(b.context());
             log.info("listener {}: closed {} (its connections finish their current request)",
                     b.context().name(), b.bind());
         }
         opened.forEach((name, b) -> log.info("listener {}: http on {}", name, b.localAddress()));
         AccessLog oldLog = accessLog;
         accessLog = newLog;
+        Snapshot previous = snapshot;
         snapshot = s;
+        retireReplacedUpstreams(previous, s);
         if (oldLog != newLog) {
             // Requests in flight may still log to the old one for a moment.
             workers.next().schedule(oldLog::close, 5, TimeUnit.SECONDS);
@@ -181,6 +189,23 @@ public final class Portcullis {
                 + next.upstreams().size() + " upstream(s)";
         log.info(summary);
         return new ReloadOutcome.Applied(summary);
+    }
+
+    /**
+     * Upstreams that the new snapshot replaced or dropped: their endpoints leave the pools now (idle
+     * connections closed) rather than after keepalive.idle_timeout; connections in use close when their
+     * request ends.
+     */
+    private void retireReplacedUpstreams(Snapshot previous, Snapshot next) {
+        List<Endpoint> gone = new ArrayList<>();
+        previous.upstreams().forEach((name, u) -> {
+            if (next.upstreams().get(name) != u) {
+                gone.addAll(u.endpoints());
+            }
+        });
+        if (!gone.isEmpty()) {
+            pools.retire(gone);
+        }
     }
 
     private ReloadOutcome refused(String trigger, List<String> errors) {
@@ -237,7 +262,8 @@ public final class Portcullis {
     }
 
     private int openConnections() {
-        return bound.values().stream().mapToInt(b -> b.context().openConnections()).sum();
+        return bound.values().stream().mapToInt(b -> b.context().openConnections()).sum()
+                + retiredListeners.stream().mapToInt(ListenerContext::openConnections).sum();
     }
 
     private static void sleep(long ms) {
@@ -253,6 +279,9 @@ public final class Portcullis {
         for (BoundListener b : bound.values()) {
             b.serverChannel().close();
             b.context().connections().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
+        for (ListenerContext c : retiredListeners) {
+            c.connections().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
         pools.closeAll();
         if (admin != null) {

@@ -16,6 +16,7 @@ public final class Endpoint {
     private final boolean backup;
     private final String label;
     private final EndpointStats stats;
+    private volatile boolean retired;
 
     public Endpoint(String upstreamName, HostPort address, InetSocketAddress socketAddress, int weight,
                     boolean backup, EndpointStats stats) {
@@ -56,6 +57,15 @@ public final class Endpoint {
     /** {@code host:port} as configured; used in logs, metrics and the admin API, never sent to clients. */
     public String label() {
         return label;
+    }
+
+    /** Set when a reload dropped or replaced this endpoint's upstream: its connections are not pooled again. */
+    public void retire() {
+        retired = true;
+    }
+
+    public boolean retired() {
+        return retired;
     }
 
     @Override

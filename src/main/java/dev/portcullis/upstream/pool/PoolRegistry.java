@@ -1,9 +1,11 @@
 package dev.portcullis.upstream.pool;
 
 import dev.portcullis.net.Transport;
+import dev.portcullis.upstream.Endpoint;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -24,6 +26,12 @@ public final class PoolRegistry {
             throw new IllegalStateException("no upstream pools for event loop " + loop);
         }
         return p;
+    }
+
+    /** The endpoints left the config: close their idle connections on every loop, pool none of them again. */
+    public void retire(Collection<Endpoint> endpoints) {
+        endpoints.forEach(Endpoint::retire);
+        byLoop.values().forEach(p -> p.loop().execute(() -> endpoints.forEach(p::closeIdle)));
     }
 
     public void closeAll() {

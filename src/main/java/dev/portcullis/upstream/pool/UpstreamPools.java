@@ -60,6 +60,10 @@ public final class UpstreamPools {
         if (!c.channel().isActive()) {
             return;
         }
+        if (c.endpoint().retired()) {
+            c.channel().close();
+            return;
+        }
         int max = upstream.maxIdlePerEndpoint();
         ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(c.endpoint(), e -> new ArrayDeque<>());
         if (q.size() >= max) {
@@ -122,6 +126,14 @@ public final class UpstreamPools {
             if (q.isEmpty()) {
                 it.remove();
             }
+        }
+    }
+
+    /** Closes the endpoint's idle connections. Must run on this pool's loop. */
+    void closeIdle(Endpoint endpoint) {
+        ArrayDeque<UpstreamConnection> q = idle.remove(endpoint);
+        if (q != null) {
+            q.forEach(c -> c.channel().close());
         }
     }
 
