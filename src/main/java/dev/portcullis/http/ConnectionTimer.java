@@ -99,7 +99,7 @@ final class ConnectionTimer implements Runnable {
             case AWAIT_FIRST_REQUEST, READ_HEADERS -> {
                 if (now - deadline >= 0) {
                     state = State.STOPPED;
-                    handler.onHeaderTimeout();
+                    onHeaderTimeout();
                 } else {
                     arm(deadline);
                 }
@@ -107,7 +107,7 @@ final class ConnectionTimer implements Runnable {
             case AWAIT_REQUEST -> {
                 if (now - deadline >= 0) {
                     state = State.STOPPED;
-                    handler.onIdleTimeout();
+                    onIdleTimeout();
                 } else {
                     arm(deadline);
                 }
@@ -115,9 +115,9 @@ final class ConnectionTimer implements Runnable {
             case IN_FLIGHT -> {
                 if (routeDeadline != 0 && now - routeDeadline >= 0) {
                     routeDeadline = 0;
-                    handler.onRouteTimeout();
+                    onRouteTimeout();
                 } else if (now - (lastActivity + idleNanos) >= 0) {
-                    handler.onIdleTimeout();
+                    onIdleTimeout();
                 } else {
                     long next = lastActivity + idleNanos;
                     if (routeDeadline != 0 && routeDeadline - next < 0) {
@@ -127,5 +127,55 @@ final class ConnectionTimer implements Runnable {
                 }
             }
         }
+    }
+
+    // ---- what each timeout does ----
+
+    private void onHeaderTimeout() {
+        handler.listener().stats().requestRejected(408);
+        if (handler.current() == null) {
+            handler.writer.requestTimeout();
+        } else {
+            handler.ctx.close();
+        }
+    }
+
+    private void onIdleTimeout() {
+        Exchange ex = handler.current();
+        if (ex == null) {
+            handler.ctx.close();
+        } else if (!ex.requestComplete && !ex.responseStarted) {
+            handler.listener().stats().requestRejected(408);
+            handler.failExchange(ex, LocalReply.fatal(408, "the request body stalled for longer than idle_timeout"));
+        } else if (!ex.responseStarted) {
+            handler.abortLeg();
+            ex.endpoint.stats().failure();
+            handler.writer.closeAfterResponse(true);
+            handler.onUpstreamFailure(ex, 504, "no response within idle_timeout (" + idleNanos / 1_000_000
+                    + " ms)");
+        } else {
+            handler.abortLeg();
+            handler.ctx.close();
+        }
+    }
+
+    private void onRouteTimeout() {
+        Exchange ex = handler.current();
+        if (ex == null || ex.responseComplete) {
+            return;
+        }
+        handler.abortLeg();
+        if (ex.responseStarted) {
+            handler.ctx.close();
+            return;
+        }
+        if (ex.endpoint != null) {
+            ex.endpoint.stats().failure();
+        }
+        if (!ex.requestComplete) {
+            handler.writer.closeAfterResponse(true);
+        }
+        handler.onUpstreamFailure(ex, 504, "no complete response within the route timeout of "
+                + ex.route.timeoutNanos() / 1_000_000 + " ms");
     }
 }

@@ -5,10 +5,8 @@ import dev.portcullis.http.filter.FilterStatus;
 import dev.portcullis.observe.AccessLog;
 import dev.portcullis.upstream.pool.UpstreamPools;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -35,7 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpProxyHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(HttpProxyHandler.class);
-    private static final int MAX_PIPELINED = 32;
 
     private final ListenerContext listener;
     private final StrictRequestDecoder decoder;
@@ -50,10 +47,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private ListenerLimits limits;
     private Exchange current;
     private UpstreamLeg leg;
-    private ArrayDeque<HttpObject> pipelined;
+    private PipelinedRequests pipelined;
     private boolean inReadLoop;
-    private boolean unflushed;
-    private boolean closeAfterResponse;
+    ResponseWriter writer;
     private boolean pausedForUpstream;
 
     HttpProxyHandler(ListenerContext listener, StrictRequestDecoder decoder, ProxyResponseEncoder encoder,
@@ -70,6 +66,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.writer = new ResponseWriter(ctx, encoder, listener);
+        this.pipelined = new PipelinedRequests(ctx.channel());
     }
 
     @Override
@@ -97,7 +95,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             abortLeg();
             finish(ex);
         }
-        releasePipelined();
+        pipelined.releaseAll();
         ctx.fireChannelInactive();
     }
 
@@ -114,7 +112,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (current == null) {
             ctx.close();
         } else {
-            closeAfterResponse = true;
+            writer.closeAfterResponse(true);
         }
     }
 
@@ -128,8 +126,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         inReadLoop = true;
         timer.touch();
-        if (current != null && (current.requestComplete || pipelined != null)) {
-            queuePipelined(o);
+        if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
+            pipelined.add(o);
             return;
         }
         dispatch(o);
@@ -160,23 +158,6 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         ctx.fireChannelReadComplete();
     }
 
-    private void queuePipelined(HttpObject o) {
-        if (pipelined == null) {
-            pipelined = new ArrayDeque<>();
-        }
-        pipelined.add(o);
-        if (pipelined.size() >= MAX_PIPELINED) {
-            ctx.channel().config().setAutoRead(false);
-        }
-    }
-
-    private void releasePipelined() {
-        if (pipelined != null) {
-            pipelined.forEach(ReferenceCountUtil::release);
-            pipelined = null;
-        }
-    }
-
     private void onRequestHead(HttpRequest req) {
         timer.headersReceived();
         ListenerRuntime runtime = listener.runtime();
@@ -187,14 +168,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         String id = req.headers().get(Headers.X_REQUEST_ID);
         ex.requestId = RequestIds.isWellFormed(id) ? id : RequestIds.generate();
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req);
-        LocalReply problem = RequestChecks.decoderFailure(req.decoderResult(), limits.maxRequestLine(),
-                limits.maxHeaderSize());
-        if (problem == null && decoder.takeObsFold()) {
-            problem = LocalReply.fatal(400, "obsolete line folding (obs-fold) in a header is not accepted");
-        }
-        if (problem == null) {
-            problem = RequestChecks.check(ex, req);
-        }
+        LocalReply problem = RequestChecks.head(ex, req, limits, decoder.takeObsFold());
         if (problem != null) {
             listener.stats().requestRejected(problem.status());
             reply(ex, problem);
@@ -211,15 +185,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (target instanceof RouteTarget.ToUpstream u) {
             proxy(ex, u);
         } else if (target instanceof RouteTarget.Redirect r) {
-            HttpHeaders h = new DefaultHttpHeaders();
-            h.set(HttpHeaderNames.LOCATION, r.to().render(ex));
-            reply(ex, LocalReply.of(r.status(), new byte[0], h));
+            reply(ex, LocalReply.redirect(r, ex));
         } else if (target instanceof RouteTarget.Respond r) {
-            HttpHeaders h = new DefaultHttpHeaders();
-            for (int i = 0; i < r.headerNames().length; i++) {
-                h.add(r.headerNames()[i], r.headerValues()[i].render(ex));
-            }
-            reply(ex, LocalReply.of(r.status(), r.body(), h));
+            reply(ex, LocalReply.respond(r, ex));
         }
     }
 
@@ -246,19 +214,13 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
             }
         }
-        boolean chunked = HttpUtil.isTransferEncodingChunked(req);
-        Headers.removeHopByHop(h);
-        if (chunked) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        req.setProtocolVersion(HttpVersion.HTTP_1_1);
-        ForwardedHeaders.apply(ex, h);
+        UpstreamRequest.prepare(ex);
         FilterStatus status = ex.route.filters().onRequest(ex);
         if (status instanceof FilterStatus.Respond r) {
             reply(ex, r.reply());
             return;
         }
-        req.setUri(ex.query == null ? ex.upstreamPath : ex.upstreamPath + '?' + ex.query);
+        UpstreamRequest.target(ex);
         leg = new UpstreamLeg(this, ex, target.upstream());
         leg.start();
     }
@@ -301,7 +263,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     }
 
     /** A problem with the request after it may have gone upstream: answer if we still can, else cut. */
-    private void failExchange(Exchange ex, LocalReply reply) {
+    void failExchange(Exchange ex, LocalReply reply) {
         abortLeg();
         if (ex.responseStarted) {
             ex.discardBody = true;
@@ -316,73 +278,24 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** Writes a proxy-made response for the current exchange. */
     void reply(Exchange ex, LocalReply reply) {
         ex.discardBody = true;
-        ex.responseStarted = true;
-        ex.status = reply.status();
         // A fatal reply closes anyway; test it first, as its request may carry an unparsable Content-Length.
         if (reply.closeConnection() || (!ex.requestComplete && (HttpUtil.isTransferEncodingChunked(ex.request)
                 || HttpUtil.getContentLength(ex.request, 0L) > 0))) {
-            closeAfterResponse = true;
+            writer.closeAfterResponse(true);
         }
-        String accept = ex.request.headers().get(HttpHeaderNames.ACCEPT);
-        boolean json = accept != null && accept.contains("json");
-        HttpResponse res = reply.toResponse(ctx.alloc(), HttpVersion.HTTP_1_1, ex.requestId, json);
-        if (ex.route != null) {
-            ex.route.filters().onResponse(ex, res);
-        }
-        ex.bytesSent = ((DefaultFullHttpResponse) res).content().readableBytes();
-        writeHeadConnectionHeaders(ex, res);
-        encoder.headResponse(ex.head);
-        ex.responseComplete = true;
-        writeLast(res);
-        if (ex.requestComplete || closeAfterResponse) {
+        writer.local(ex, reply);
+        if (ex.requestComplete || writer.closeAfterResponse()) {
             finish(ex);
-        }
-    }
-
-    private void writeHeadConnectionHeaders(Exchange ex, HttpResponse res) {
-        boolean keepAlive = ex.clientKeepAlive && !closeAfterResponse && !listener.draining();
-        if (!keepAlive) {
-            closeAfterResponse = true;
-            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (ex.version == HttpVersion.HTTP_1_0) {
-            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
     }
 
     /** The upstream's response head, hop-by-hop headers already gone. */
     void onResponseHead(Exchange ex, HttpResponse res, boolean lengthUnknown) {
-        ex.responseStarted = true;
-        ex.status = res.status().code();
-        boolean http10 = ex.version == HttpVersion.HTTP_1_0;
-        if (lengthUnknown) {
-            if (http10) {
-                closeAfterResponse = true;
-            } else {
-                res.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        }
-        if (!ex.requestComplete) {
-            // The upstream answered before the whole request arrived; the rest of it cannot be trusted to
-            // stop at a message boundary we would see, so this connection ends with the response.
-            closeAfterResponse = true;
-        }
-        ex.route.filters().onResponse(ex, res);
-        writeHeadConnectionHeaders(ex, res);
-        res.setProtocolVersion(HttpVersion.HTTP_1_1);
-        encoder.headResponse(ex.head);
-        ctx.write(res, ctx.voidPromise());
-        unflushed = true;
+        writer.head(ex, res, lengthUnknown);
     }
 
-    /** 1xx other than 100 and 101 (e.g. 103 Early Hints): passed on to HTTP/1.1 clients. */
     void onInformational(Exchange ex, HttpResponse res) {
-        if (ex.version == HttpVersion.HTTP_1_1) {
-            Headers.removeHopByHop(res.headers());
-            encoder.headResponse(false);
-            ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), ctx.alloc().buffer(0),
-                    res.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
-            unflushed = true;
-        }
+        writer.informational(ex, res);
     }
 
     /** @return false when the client cannot take more now (the caller pauses the upstream) */
@@ -392,33 +305,17 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (c instanceof LastHttpContent) {
             ex.responseComplete = true;
             leg = null;
-            writeLast(c);
-            if (ex.requestComplete) {
-                finish(ex);
-            } else if (closeAfterResponse) {
+            writer.last(c);
+            if (ex.requestComplete || writer.closeAfterResponse()) {
                 finish(ex);
             }
             return true;
         }
-        ctx.write(c, ctx.voidPromise());
-        unflushed = true;
-        return ctx.channel().isWritable();
-    }
-
-    private void writeLast(Object msg) {
-        unflushed = false;
-        if (closeAfterResponse) {
-            ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ctx.writeAndFlush(msg, ctx.voidPromise());
-        }
+        return writer.content(c);
     }
 
     void flushIfNeeded() {
-        if (unflushed) {
-            unflushed = false;
-            ctx.flush();
-        }
+        writer.flushIfNeeded();
     }
 
     /** The upstream failed before any response byte: answer with the mapped status. */
@@ -484,19 +381,17 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (accessLog.enabled()) {
             accessLog.log(ex.toLogEntry(listener.name(), end));
         }
-        if (closeAfterResponse || !ctx.channel().isActive()) {
-            releasePipelined();
+        if (writer.closeAfterResponse() || !ctx.channel().isActive()) {
+            pipelined.releaseAll();
             return;
         }
         timer.awaitRequest(limits, false);
-        if (pipelined != null) {
-            ArrayDeque<HttpObject> queued = pipelined;
-            pipelined = null;
-            ctx.channel().config().setAutoRead(true);
+        if (!pipelined.isEmpty()) {
+            ArrayDeque<HttpObject> queued = pipelined.takeAll();
             HttpObject o;
             while ((o = queued.poll()) != null) {
-                if (current != null && (current.requestComplete || pipelined != null)) {
-                    queuePipelined(o);
+                if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
+                    pipelined.add(o);
                 } else {
                     dispatch(o);
                 }
@@ -508,71 +403,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
     }
 
-    private void abortLeg() {
+    void abortLeg() {
         UpstreamLeg l = leg;
         leg = null;
         if (l != null) {
             l.abort();
-        }
-    }
-
-    // ---- timeouts (ConnectionTimer calls these) ----
-
-    void onHeaderTimeout() {
-        listener.stats().requestRejected(408);
-        if (current == null) {
-            // No request head within header_read_timeout: answer 408 and close, as HAProxy does.
-            ctx.writeAndFlush(requestTimeoutResponse()).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ctx.close();
-        }
-    }
-
-    private HttpResponse requestTimeoutResponse() {
-        DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.REQUEST_TIMEOUT, ctx.alloc().buffer(0));
-        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        encoder.headResponse(false);
-        return res;
-    }
-
-    void onIdleTimeout() {
-        Exchange ex = current;
-        if (ex == null) {
-            ctx.close();
-            return;
-        }
-        if (!ex.requestComplete && !ex.responseStarted) {
-            listener.stats().requestRejected(408);
-            failExchange(ex, LocalReply.fatal(408, "the request body stalled for longer than idle_timeout"));
-        } else if (!ex.responseStarted) {
-            abortLeg();
-            ex.endpoint.stats().failure();
-            closeAfterResponse = true;
-            onUpstreamFailure(ex, 504, "no response within idle_timeout (" + limits.idleTimeout().toMillis()
-                    + " ms)");
-        } else {
-            abortLeg();
-            ctx.close();
-        }
-    }
-
-    void onRouteTimeout() {
-        Exchange ex = current;
-        if (ex == null || ex.responseComplete) {
-            return;
-        }
-        abortLeg();
-        if (!ex.responseStarted) {
-            if (ex.endpoint != null) {
-                ex.endpoint.stats().failure();
-            }
-            closeAfterResponse = !ex.requestComplete;
-            onUpstreamFailure(ex, 504, "no complete response within the route timeout of "
-                    + ex.route.timeoutNanos() / 1_000_000 + " ms");
-        } else {
-            ctx.close();
         }
     }
 

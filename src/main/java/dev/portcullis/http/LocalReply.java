@@ -3,6 +3,7 @@ package dev.portcullis.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -47,6 +48,22 @@ public final class LocalReply {
         LocalReply r = new LocalReply(HttpResponseStatus.valueOf(status), null, body, null, false);
         r.extraHeaders = headers;
         return r;
+    }
+
+    /** A route's {@code redirect}: Location rendered from its template, no body. */
+    static LocalReply redirect(RouteTarget.Redirect r, Exchange ex) {
+        HttpHeaders h = new DefaultHttpHeaders();
+        h.set(HttpHeaderNames.LOCATION, r.to().render(ex));
+        return of(r.status(), new byte[0], h);
+    }
+
+    /** A route's {@code respond}: its status, body and rendered headers. */
+    static LocalReply respond(RouteTarget.Respond r, Exchange ex) {
+        HttpHeaders h = new DefaultHttpHeaders();
+        for (int i = 0; i < r.headerNames().length; i++) {
+            h.add(r.headerNames()[i], r.headerValues()[i].render(ex));
+        }
+        return of(r.status(), r.body(), h);
     }
 
     public int status() {

@@ -1,5 +1,6 @@
 package dev.portcullis.http;
 
+import dev.portcullis.config.ListenerLimits;
 import dev.portcullis.http.router.RouteTable;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -18,6 +19,19 @@ import java.util.List;
  */
 final class RequestChecks {
     private RequestChecks() {
+    }
+
+    /**
+     * Everything checked on a request head, in order: the decoder's verdict, obs-fold, then {@link #check}.
+     *
+     * @return the reply refusing the request, or null when it may be routed
+     */
+    static LocalReply head(Exchange ex, HttpRequest req, ListenerLimits limits, boolean obsFold) {
+        LocalReply problem = decoderFailure(req.decoderResult(), limits.maxRequestLine(), limits.maxHeaderSize());
+        if (problem == null && obsFold) {
+            problem = LocalReply.fatal(400, "obsolete line folding (obs-fold) in a header is not accepted");
+        }
+        return problem != null ? problem : check(ex, req);
     }
 
     /** @return a reply for a request the decoder could not parse, or null when it parsed */

@@ -1,0 +1,137 @@
+package dev.portcullis.http;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * Writes responses to one client connection: framing and connection headers for the client's HTTP version,
+ * HEAD handling in the encoder, one flush per read batch, and closing after the last byte when the
+ * connection has to end.
+ */
+final class ResponseWriter {
+    private final ChannelHandlerContext ctx;
+    private final ProxyResponseEncoder encoder;
+    private final ListenerContext listener;
+    private boolean unflushed;
+    /** The connection ends once the response in progress is written. */
+    private boolean closeAfterResponse;
+
+    ResponseWriter(ChannelHandlerContext ctx, ProxyResponseEncoder encoder, ListenerContext listener) {
+        this.ctx = ctx;
+        this.encoder = encoder;
+        this.listener = listener;
+    }
+
+    boolean closeAfterResponse() {
+        return closeAfterResponse;
+    }
+
+    void closeAfterResponse(boolean value) {
+        closeAfterResponse = value;
+    }
+
+    /** A proxy-made response, written and flushed whole. */
+    void local(Exchange ex, LocalReply reply) {
+        ex.responseStarted = true;
+        ex.status = reply.status();
+        String accept = ex.request.headers().get(HttpHeaderNames.ACCEPT);
+        boolean json = accept != null && accept.contains("json");
+        FullHttpResponse res = reply.toResponse(ctx.alloc(), HttpVersion.HTTP_1_1, ex.requestId, json);
+        if (ex.route != null) {
+            ex.route.filters().onResponse(ex, res);
+        }
+        ex.bytesSent = res.content().readableBytes();
+        connectionHeaders(ex, res);
+        encoder.headResponse(ex.head);
+        ex.responseComplete = true;
+        last(res);
+    }
+
+    /** The upstream's response head, hop-by-hop headers already gone. */
+    void head(Exchange ex, HttpResponse res, boolean lengthUnknown) {
+        ex.responseStarted = true;
+        ex.status = res.status().code();
+        if (lengthUnknown) {
+            if (ex.version == HttpVersion.HTTP_1_0) {
+                closeAfterResponse = true;
+            } else {
+                res.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+        if (!ex.requestComplete) {
+            // The upstream answered before the whole request arrived; the rest of it cannot be trusted to
+            // stop at a message boundary we would see, so this connection ends with the response.
+            closeAfterResponse = true;
+        }
+        ex.route.filters().onResponse(ex, res);
+        connectionHeaders(ex, res);
+        res.setProtocolVersion(HttpVersion.HTTP_1_1);
+        encoder.headResponse(ex.head);
+        ctx.write(res, ctx.voidPromise());
+        unflushed = true;
+    }
+
+    private void connectionHeaders(Exchange ex, HttpResponse res) {
+        boolean keepAlive = ex.clientKeepAlive && !closeAfterResponse && !listener.draining();
+        if (!keepAlive) {
+            closeAfterResponse = true;
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (ex.version == HttpVersion.HTTP_1_0) {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
+
+    /** 1xx other than 100 and 101 (e.g. 103 Early Hints): passed on to HTTP/1.1 clients only. */
+    void informational(Exchange ex, HttpResponse res) {
+        if (ex.version == HttpVersion.HTTP_1_1) {
+            Headers.removeHopByHop(res.headers());
+            encoder.headResponse(false);
+            ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), ctx.alloc().buffer(0),
+                    res.headers(), EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
+            unflushed = true;
+        }
+    }
+
+    /** @return false when the client cannot take more now */
+    boolean content(HttpContent c) {
+        ctx.write(c, ctx.voidPromise());
+        unflushed = true;
+        return ctx.channel().isWritable();
+    }
+
+    /** The last part of a response: written, flushed, and the connection closed after it if it must end. */
+    void last(Object msg) {
+        unflushed = false;
+        if (closeAfterResponse) {
+            ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(msg, ctx.voidPromise());
+        }
+    }
+
+    void flushIfNeeded() {
+        if (unflushed) {
+            unflushed = false;
+            ctx.flush();
+        }
+    }
+
+    /** No request head within header_read_timeout: 408 and close, as HAProxy does. */
+    void requestTimeout() {
+        DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.REQUEST_TIMEOUT, ctx.alloc().buffer(0));
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        encoder.headResponse(false);
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+    }
+}
