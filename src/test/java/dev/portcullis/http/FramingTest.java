@@ -33,16 +33,7 @@ class FramingTest {
     @BeforeAll
     static void start() throws Exception {
         backend = RawBackend.serving(FramingTest::respond);
-        proxy = TestProxy.start("""
-                listeners:
-                  - name: web
-                    bind: 127.0.0.1:0
-                    routes:
-                      - match: { path_prefix: / }
-                        upstream: be
-                upstreams:
-                  be: { endpoints: [%s] }
-                """.formatted(backend.address()));
+        proxy = TestProxy.toOneUpstream(backend.address());
         port = proxy.port("web");
     }
 

@@ -30,16 +30,7 @@ class ProxyHeadersTest {
             RawBackend.write(out, "HTTP/1.1 200 OK\r\n" + extra + "Content-Length: 2\r\n\r\nok");
             return true;
         });
-        proxy = TestProxy.start("""
-                listeners:
-                  - name: web
-                    bind: 127.0.0.1:0
-                    routes:
-                      - match: { path_prefix: / }
-                        upstream: be
-                upstreams:
-                  be: { endpoints: [%s] }
-                """.formatted(backend.address()));
+        proxy = TestProxy.toOneUpstream(backend.address());
         port = proxy.port("web");
     }
 

@@ -7,7 +7,11 @@ import dev.portcullis.testing.ScriptedBackend;
 import dev.portcullis.testing.TestBackend;
 import dev.portcullis.testing.TestProxy;
 import java.net.Socket;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Upstreams that refuse, vanish, break their replies or close pooled connections. */
 class UpstreamFailureTest {
@@ -256,36 +260,6 @@ class UpstreamFailureTest {
     }
 
     @Test
-    void oversizedUpstreamHeadIs502() throws Exception {
-        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
-            be0(s).readHead(s);
-            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nX-Big: " + "b".repeat(70 * 1024) + "\r\nContent-Length: 0\r\n\r\n");
-            Thread.sleep(1000);
-        })) {
-            holder = be;
-            try (TestProxy p = proxy(be.address())) {
-                RawExchange.Result r = get(p, "/x");
-                assertThat(r.status()).as(r.text()).isEqualTo(502);
-            }
-        }
-    }
-
-    @Test
-    void switchingProtocolsFromUpstreamIs502() throws Exception {
-        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
-            be0(s).readHead(s);
-            ScriptedBackend.write(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-            Thread.sleep(1000);
-        })) {
-            holder = be;
-            try (TestProxy p = proxy(be.address())) {
-                RawExchange.Result r = get(p, "/x");
-                assertThat(r.status()).as(r.text()).isEqualTo(502);
-            }
-        }
-    }
-
-    @Test
     void brokenChunkedUpstreamBodyCutsTheClient() throws Exception {
         try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
             be0(s).readHead(s);
@@ -383,11 +357,22 @@ class UpstreamFailureTest {
         }
     }
 
-    @Test
-    void upstreamResponseWithDifferingContentLengthsIs502() throws Exception {
+    static Stream<Arguments> invalidUpstreamHeads() {
+        return Stream.of(
+                Arguments.of("oversized head", "HTTP/1.1 200 OK\r\nX-Big: " + "b".repeat(70 * 1024)
+                        + "\r\nContent-Length: 0\r\n\r\n"),
+                Arguments.of("101 switching protocols",
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+                Arguments.of("differing Content-Length values",
+                        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nhello"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidUpstreamHeads")
+    void invalidUpstreamHeadIs502(String what, String response) throws Exception {
         try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
             be0(s).readHead(s);
-            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nhello");
+            ScriptedBackend.write(s, response);
             Thread.sleep(1000);
         })) {
             holder = be;

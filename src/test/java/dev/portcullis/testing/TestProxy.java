@@ -46,6 +46,23 @@ public final class TestProxy implements AutoCloseable {
         return new TestProxy(y);
     }
 
+    /**
+     * The most common test setup: listener {@code web} on a free port whose one route sends everything to
+     * upstream {@code be} at the given endpoint address.
+     */
+    public static TestProxy toOneUpstream(String endpoint) throws Exception {
+        return start("""
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                  be: { endpoints: [%s] }
+                """.formatted(endpoint));
+    }
+
     public int port(String listener) {
         return process.listenerAddress(listener).getPort();
     }
