@@ -116,6 +116,9 @@ final class ConnectionTimer implements Runnable {
                 if (routeDeadline != 0 && now - routeDeadline >= 0) {
                     routeDeadline = 0;
                     onRouteTimeout();
+                    if (state == State.IN_FLIGHT && task == null) {
+                        arm(lastActivity + idleNanos); // the connection may still be finishing a write
+                    }
                 } else if (now - (lastActivity + idleNanos) >= 0) {
                     onIdleTimeout();
                 } else {

@@ -29,7 +29,8 @@ public final class Headers {
      * end-to-end headers the proxy relies on for framing are never removed through {@code Connection}.
      */
     public static void removeHopByHop(HttpHeaders headers) {
-        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+        List<String> connection = headers.contains(HttpHeaderNames.CONNECTION)
+                ? headers.getAll(HttpHeaderNames.CONNECTION) : List.of();
         for (int i = 0; i < connection.size(); i++) {
             String value = connection.get(i);
             int start = 0;

@@ -4,7 +4,9 @@ import dev.portcullis.config.ListenerLimits;
 import dev.portcullis.http.filter.FilterStatus;
 import dev.portcullis.observe.AccessLog;
 import dev.portcullis.upstream.pool.UpstreamPools;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -49,6 +51,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private UpstreamLeg leg;
     private PipelinedRequests pipelined;
     private boolean inReadLoop;
+    /** The connection is ending: anything read from now on is dropped, never routed or forwarded. */
+    private boolean closing;
     ResponseWriter writer;
     private boolean pausedForUpstream;
 
@@ -110,7 +114,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** Graceful drain: close now when idle, else after the response in progress. */
     void drain() {
         if (current == null) {
-            ctx.close();
+            // Close once what was written has left (a slow client may still be reading the last response).
+            closeGracefully();
         } else {
             writer.closeAfterResponse(true);
         }
@@ -120,7 +125,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof HttpObject o)) {
+        if (!(msg instanceof HttpObject o) || closing) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -168,7 +173,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         String id = req.headers().get(Headers.X_REQUEST_ID);
         ex.requestId = RequestIds.isWellFormed(id) ? id : RequestIds.generate();
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req);
-        LocalReply problem = RequestChecks.head(ex, req, limits, decoder.takeObsFold());
+        LocalReply problem = RequestChecks.head(ex, req, limits);
         if (problem != null) {
             listener.stats().requestRejected(problem.status());
             reply(ex, problem);
@@ -262,11 +267,23 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
     }
 
+    /** Stops reading and closes once everything written so far is flushed. */
+    private void closeGracefully() {
+        stopReading();
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void stopReading() {
+        closing = true;
+        ctx.channel().config().setAutoRead(false);
+    }
+
     /** A problem with the request after it may have gone upstream: answer if we still can, else cut. */
     void failExchange(Exchange ex, LocalReply reply) {
         abortLeg();
         if (ex.responseStarted) {
             ex.discardBody = true;
+            stopReading();
             ctx.close();
         } else {
             reply(ex, reply);
@@ -382,25 +399,41 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             accessLog.log(ex.toLogEntry(listener.name(), end));
         }
         if (writer.closeAfterResponse() || !ctx.channel().isActive()) {
+            stopReading();
             pipelined.releaseAll();
             return;
         }
+        // Reads may have been paused for the upstream's sake when the exchange ended: this connection reads
+        // again for its next request.
+        resumeClientReads();
         timer.awaitRequest(limits, false);
         if (!pipelined.isEmpty()) {
-            ArrayDeque<HttpObject> queued = pipelined.takeAll();
-            HttpObject o;
-            while ((o = queued.poll()) != null) {
-                if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
-                    pipelined.add(o);
-                } else {
-                    dispatch(o);
-                }
-            }
-            if (leg != null) {
-                leg.flush();
-            }
-            flushIfNeeded();
+            // Replayed as a new task, after the upstream read that ended this exchange is fully processed,
+            // so a pooled connection is never reused while its decoder still holds bytes.
+            ctx.executor().execute(this::replayPipelined);
         }
+    }
+
+    private void replayPipelined() {
+        if (closing || !ctx.channel().isActive()) {
+            pipelined.releaseAll();
+            return;
+        }
+        ArrayDeque<HttpObject> queued = pipelined.takeAll();
+        HttpObject o;
+        while ((o = queued.poll()) != null) {
+            if (closing) {
+                ReferenceCountUtil.release(o);
+            } else if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
+                pipelined.add(o);
+            } else {
+                dispatch(o);
+            }
+        }
+        if (leg != null) {
+            leg.flush();
+        }
+        flushIfNeeded();
     }
 
     void abortLeg() {

@@ -22,15 +22,13 @@ final class RequestChecks {
     }
 
     /**
-     * Everything checked on a request head, in order: the decoder's verdict, obs-fold, then {@link #check}.
+     * Everything checked on a request head, in order: the decoder's verdict (obs-fold included, see
+     * {@link StrictRequestDecoder}), then {@link #check}.
      *
      * @return the reply refusing the request, or null when it may be routed
      */
-    static LocalReply head(Exchange ex, HttpRequest req, ListenerLimits limits, boolean obsFold) {
+    static LocalReply head(Exchange ex, HttpRequest req, ListenerLimits limits) {
         LocalReply problem = decoderFailure(req.decoderResult(), limits.maxRequestLine(), limits.maxHeaderSize());
-        if (problem == null && obsFold) {
-            problem = LocalReply.fatal(400, "obsolete line folding (obs-fold) in a header is not accepted");
-        }
         return problem != null ? problem : check(ex, req);
     }
 
@@ -98,7 +96,7 @@ final class RequestChecks {
             int authStart = uri.indexOf("//") + 2;
             int pathStart = indexOfAny(uri, authStart);
             String authority = uri.substring(authStart, pathStart);
-            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+            if (authority.isEmpty() || authority.indexOf('@') >= 0 || !isValidHost(authority)) {
                 return LocalReply.fatal(400, "malformed absolute-form request target");
             }
             // RFC 9112 §3.2.2: the target's authority wins over Host. A reverse proxy is not an open proxy, so

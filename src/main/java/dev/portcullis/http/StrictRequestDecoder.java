@@ -2,6 +2,7 @@ package dev.portcullis.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -17,7 +18,7 @@ import java.util.List;
  * them for CRLF followed by SP/HTAB before the empty line that ends the head. Body bytes are never scanned.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
-    /** Set when the head being read has an obs-fold; the decoded request is then refused with 400. */
+    /** Set when the head being read has an obs-fold; that request's head is then marked as failed (400). */
     private boolean obsFoldSeen;
     private boolean inHead = true;
     /** The last consumed header byte was LF (so the next one starts a line). */
@@ -27,12 +28,6 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     StrictRequestDecoder(HttpDecoderConfig config) {
         super(config);
-    }
-
-    boolean takeObsFold() {
-        boolean seen = obsFoldSeen;
-        obsFoldSeen = false;
-        return seen;
     }
 
     @Override
@@ -52,8 +47,13 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         scanHead(buffer, before, after);
         for (int i = outBefore; i < out.size(); i++) {
             Object o = out.get(i);
-            if (o instanceof HttpMessage) {
+            if (o instanceof HttpMessage m) {
                 inHead = false;
+                if (obsFoldSeen && m.decoderResult().isSuccess()) {
+                    // Marked on the message itself, so a pipelined request never takes another one's verdict.
+                    m.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(
+                            "obsolete line folding (obs-fold) in a header is not accepted")));
+                }
             }
             if (o instanceof io.netty.handler.codec.http.LastHttpContent) {
                 startHead();
@@ -63,6 +63,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     private void startHead() {
         inHead = true;
+        obsFoldSeen = false;
         atLineStart = true;
         sawLine = false;
     }

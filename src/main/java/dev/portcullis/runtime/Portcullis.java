@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -181,7 +182,8 @@ public final class Portcullis {
         retireReplacedUpstreams(previous, s);
         if (oldLog != newLog) {
             // Requests in flight may still log to the old one for a moment.
-            workers.next().schedule(oldLog::close, 5, TimeUnit.SECONDS);
+            // (closing joins its writer thread: never on an event loop)
+            CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS).execute(oldLog::close);
         }
         warnRestartOnly(old, next);
         metrics.reload(true);

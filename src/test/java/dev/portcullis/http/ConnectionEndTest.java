@@ -1,0 +1,51 @@
+package dev.portcullis.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.testing.RawExchange;
+import dev.portcullis.testing.TestBackend;
+import dev.portcullis.testing.TestProxy;
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+
+/** How an exchange's end leaves the connection: nothing trusted after a close decision, reading resumed after keep-alive. */
+class ConnectionEndTest {
+
+    @Test
+    void aRequestPipelinedAfterAFatalErrorIsNeverForwarded() throws Exception {
+        try (TestBackend be = TestBackend.start("be"); TestProxy p = TestProxy.toOneUpstream(be.address());
+             RawExchange c = new RawExchange(p.port("web"))) {
+            c.write("GET /first HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+                    + "POST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+            RawExchange.Result r = c.readUntilClose(2000);
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.closed()).isTrue();
+            assertThat(r.text()).doesNotContain("be POST");
+            Thread.sleep(300);
+            assertThat(be.seen).isEmpty();
+        }
+    }
+
+    @Test
+    void aKeepAliveConnectionReadsAgainAfterAnExchangeEndedWhileItsUploadWasPaused() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            deadPort = s.getLocalPort();
+        }
+        try (TestProxy p = TestProxy.toOneUpstream("127.0.0.1:" + deadPort);
+             RawExchange c = new RawExchange(p.port("web"))) {
+            // Many chunks in one write: the proxy pauses reading while it (fails to) connect.
+            StringBuilder req = new StringBuilder("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+            for (int i = 0; i < 40; i++) {
+                req.append("4\r\nabcd\r\n");
+            }
+            req.append("0\r\n\r\n");
+            c.write(req.toString());
+            RawExchange.Result first = c.readResponse(3000);
+            assertThat(first.status()).isEqualTo(502);
+            c.write("GET /again HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawExchange.Result second = c.readResponse(3000);
+            assertThat(second.status()).as("the connection must read the next request").isEqualTo(502);
+        }
+    }
+}
