@@ -53,6 +53,7 @@ final class UpstreamLeg implements UpstreamUser {
     private boolean upstreamKeepAlive;
     private boolean pausedForClient;
     private boolean done;
+    private boolean hostFromEndpoint;
     private String lastFailure = "no endpoint available";
 
     UpstreamLeg(HttpProxyHandler client, Exchange ex, Upstream upstream) {
@@ -140,7 +141,9 @@ final class UpstreamLeg implements UpstreamUser {
         ex.endpoint.stats().requestStarted();
         Channel ch = c.channel();
         HttpRequest req = ex.request;
-        if (!req.headers().contains(HttpHeaderNames.HOST)) {
+        if (hostFromEndpoint || !req.headers().contains(HttpHeaderNames.HOST)) {
+            // HTTP/1.0 without Host: name the endpoint actually tried (again on a retry to another one).
+            hostFromEndpoint = true;
             req.headers().set(HttpHeaderNames.HOST, ex.endpoint.label());
         }
         ch.write(req, ch.voidPromise());

@@ -48,4 +48,28 @@ class ConnectionEndTest {
             assertThat(second.status()).as("the connection must read the next request").isEqualTo(502);
         }
     }
+
+    @Test
+    void anHttp10RequestWithoutHostNamesTheEndpointActuallyTried() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            deadPort = s.getLocalPort();
+        }
+        try (TestBackend be = TestBackend.start("be"); TestProxy p = TestProxy.start("""
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                  be: { endpoints: [127.0.0.1:%d, %s] }
+                """.formatted(deadPort, be.address()))) {
+            for (int i = 0; i < 2; i++) {
+                RawExchange.Result r = RawExchange.send(p.port("web"), "GET /old HTTP/1.0\r\n\r\n", 3000);
+                assertThat(r.status()).isEqualTo(200);
+            }
+            assertThat(be.seen).hasSize(2).allSatisfy(s -> assertThat(s.header("Host")).isEqualTo(be.address()));
+        }
+    }
 }
