@@ -399,7 +399,10 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             accessLog.log(ex.toLogEntry(listener.name(), end));
         }
         if (writer.closeAfterResponse() || !ctx.channel().isActive()) {
-            stopReading();
+            // Keep reading, but only to drop it, while the response's lingering close runs.
+            closing = true;
+            pausedForUpstream = false;
+            ctx.channel().config().setAutoRead(true);
             pipelined.releaseAll();
             return;
         }

@@ -2,6 +2,8 @@ package dev.portcullis.http;
 
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
+import java.util.concurrent.TimeUnit;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -18,6 +20,9 @@ import io.netty.handler.codec.http.HttpVersion;
  * connection has to end.
  */
 final class ResponseWriter {
+    /** How long a closing connection keeps reading (and dropping) what the client still sends. */
+    static final long LINGER_MILLIS = 2000;
+
     private final ChannelHandlerContext ctx;
     private final ProxyResponseEncoder encoder;
     private final ListenerContext listener;
@@ -112,9 +117,29 @@ final class ResponseWriter {
     void last(Object msg) {
         unflushed = false;
         if (closeAfterResponse) {
-            ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(msg).addListener(f -> lingerThenClose());
         } else {
             ctx.writeAndFlush(msg, ctx.voidPromise());
+        }
+    }
+
+    /**
+     * Ends the connection the way nginx's lingering close does: stop sending (FIN), keep reading and dropping
+     * what the client still sends for up to {@link #LINGER_MILLIS}, then close. Closing at once with unread
+     * bytes in the receive buffer makes the kernel send a reset, and the client may lose the reply (a 413
+     * to an upload) that was just sent.
+     */
+    private void lingerThenClose() {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (ctx.channel() instanceof DuplexChannel d && !d.isOutputShutdown()) {
+            d.shutdownOutput();
+            ctx.executor().schedule(() -> {
+                ctx.close();
+            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            ctx.close();
         }
     }
 

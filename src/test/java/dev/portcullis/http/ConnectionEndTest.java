@@ -72,4 +72,41 @@ class ConnectionEndTest {
             assertThat(be.seen).hasSize(2).allSatisfy(s -> assertThat(s.header("Host")).isEqualTo(be.address()));
         }
     }
+
+    @Test
+    void aClientStillUploadingReadsThe413InsteadOfAReset() throws Exception {
+        try (TestBackend be = TestBackend.start("be"); TestProxy p = TestProxy.start("""
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:0
+                    limits: { max_body_size: 64KiB }
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                  be: { endpoints: [%s] }
+                """.formatted(be.address()));
+             java.net.Socket s = new java.net.Socket("127.0.0.1", p.port("web"))) {
+            s.setSoTimeout(5000);
+            var out = s.getOutputStream();
+            out.write("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 4194304\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            // Keep sending the body the proxy refused, as a real client does until it reads the answer.
+            Thread writer = new Thread(() -> {
+                byte[] chunk = new byte[16 * 1024];
+                try {
+                    for (int i = 0; i < 256; i++) {
+                        out.write(chunk);
+                    }
+                } catch (java.io.IOException expected) {
+                    // the proxy closes in the end
+                }
+            });
+            writer.start();
+            String head = new String(s.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(head).isEqualTo("HTTP/1.1 413");
+            writer.join(5000);
+            assertThat(be.seen).isEmpty();
+        }
+    }
 }
