@@ -101,14 +101,14 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
 
     @Override
     public byte[] clientAddress() {
-        return client.clientAddressBytes;
+        return client.address.bytes();
     }
 
     @Override
     public void append(Placeholder p, StringBuilder out) {
         switch (p) {
-            case CLIENT_IP -> out.append(client.clientIp);
-            case CLIENT_PORT -> out.append(client.clientPort);
+            case CLIENT_IP -> out.append(client.address.ip());
+            case CLIENT_PORT -> out.append(client.address.port());
             case REQUEST_HOST -> appendOrDash(out, request.headers().get(HttpHeaderNames.HOST));
             case REQUEST_METHOD -> out.append(request.method().name());
             case REQUEST_URI -> out.append(originalUri());
@@ -135,7 +135,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     }
 
     AccessLogEntry toLogEntry(String listener, long endNanos) {
-        return new AccessLogEntry(startEpochMillis, listener, client.clientIp, client.clientPort,
+        return new AccessLogEntry(startEpochMillis, listener, client.address.ip(), client.address.port(),
                 request.method().name(), rawUri, path, version.text(), "http",
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),

@@ -20,7 +20,7 @@ final class ForwardedHeaders {
     static void apply(Exchange ex, HttpHeaders h) {
         HttpProxyHandler c = ex.client;
         String xff = h.get(Headers.X_FORWARDED_FOR);
-        h.set(Headers.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? c.clientIp : xff + ", " + c.clientIp);
+        h.set(Headers.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? c.address.ip() : xff + ", " + c.address.ip());
         h.set(Headers.X_FORWARDED_PROTO, HTTP);
         String host = h.get(HttpHeaderNames.HOST);
         if (host != null) {
@@ -31,7 +31,7 @@ final class ForwardedHeaders {
         if (existing != null && !existing.isEmpty()) {
             fwd.append(existing).append(", ");
         }
-        fwd.append("for=").append(c.forwardedFor);
+        fwd.append("for=").append(c.address.forwardedFor());
         if (host != null && Values.isToken(host)) {
             fwd.append(";host=").append(host);
         } else if (host != null) {

@@ -51,7 +51,7 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
                 .setAllowDuplicateContentLengths(false);
         StrictRequestDecoder decoder = new StrictRequestDecoder(cfg);
         ProxyResponseEncoder encoder = new ProxyResponseEncoder();
-        HttpProxyHandler handler = new HttpProxyHandler(listener, decoder, encoder, limits);
+        HttpProxyHandler handler = new HttpProxyHandler(listener, encoder, limits);
         ch.pipeline().addLast("activity", new ReadActivity(handler.timer));
         ch.pipeline().addLast("decoder", decoder);
         ch.pipeline().addLast("encoder", encoder);

@@ -21,8 +21,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.net.Inet6Address;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,15 +35,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(HttpProxyHandler.class);
 
     private final ListenerContext listener;
-    private final StrictRequestDecoder decoder;
     private final ProxyResponseEncoder encoder;
     final ConnectionTimer timer;
     ChannelHandlerContext ctx;
     UpstreamPools pools;
-    String clientIp = "-";
-    String forwardedFor = "unknown";
-    int clientPort;
-    byte[] clientAddressBytes = new byte[0];
+    ClientAddress address = ClientAddress.UNKNOWN;
     private ListenerLimits limits;
     private Exchange current;
     private UpstreamLeg leg;
@@ -56,10 +50,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     ResponseWriter writer;
     private boolean pausedForUpstream;
 
-    HttpProxyHandler(ListenerContext listener, StrictRequestDecoder decoder, ProxyResponseEncoder encoder,
-                     ListenerLimits limits) {
+    HttpProxyHandler(ListenerContext listener, ProxyResponseEncoder encoder, ListenerLimits limits) {
         this.listener = listener;
-        this.decoder = decoder;
         this.encoder = encoder;
         this.limits = limits;
         this.timer = new ConnectionTimer(this);
@@ -76,12 +68,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) {
-            clientIp = a.getAddress().getHostAddress();
-            clientPort = a.getPort();
-            clientAddressBytes = a.getAddress().getAddress();
-            forwardedFor = a.getAddress() instanceof Inet6Address ? "\"[" + clientIp + "]\"" : clientIp;
-        }
+        address = ClientAddress.of(ctx.channel().remoteAddress());
         pools = listener.pools().forLoop(ctx.channel().eventLoop());
         timer.awaitRequest(limits, true);
         ctx.fireChannelActive();
@@ -106,7 +93,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!(cause instanceof java.io.IOException)) {
-            log.warn("listener {}: client {}:{}: {}", listener.name(), clientIp, clientPort, cause.toString());
+            log.warn("listener {}: client {}:{}: {}", listener.name(), address.ip(), address.port(), cause.toString());
         }
         ctx.close();
     }
@@ -125,17 +112,24 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof HttpObject o) || closing) {
+        if (!(msg instanceof HttpObject o)) {
             ReferenceCountUtil.release(msg);
             return;
         }
         inReadLoop = true;
         timer.touch();
-        if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
+        accept(o);
+    }
+
+    /** A request part read now or replayed: handled at once, or queued behind the exchange in progress. */
+    private void accept(HttpObject o) {
+        if (closing) {
+            ReferenceCountUtil.release(o);
+        } else if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
             pipelined.add(o);
-            return;
+        } else {
+            dispatch(o);
         }
-        dispatch(o);
     }
 
     private void dispatch(HttpObject o) {
@@ -425,13 +419,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         ArrayDeque<HttpObject> queued = pipelined.takeAll();
         HttpObject o;
         while ((o = queued.poll()) != null) {
-            if (closing) {
-                ReferenceCountUtil.release(o);
-            } else if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
-                pipelined.add(o);
-            } else {
-                dispatch(o);
-            }
+            accept(o);
         }
         if (leg != null) {
             leg.flush();

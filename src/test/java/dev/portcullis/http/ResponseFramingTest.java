@@ -16,20 +16,9 @@ import org.junit.jupiter.api.Timeout;
 /** Transfer-Encoding is hop-by-hop: a body without Content-Length must be framed again for the client. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ResponseFramingTest {
-    private static final String CONFIG = """
-            listeners:
-              - name: web
-                bind: 127.0.0.1:0
-                routes:
-                  - match: { path_prefix: / }
-                    upstream: be
-            upstreams:
-              be: { endpoints: [%s] }
-            """;
-
     @Test
     void aChunkedUpstreamResponseIsChunkedToAKeepAliveClient() throws Exception {
-        try (StreamingBackend backend = new StreamingBackend(); TestProxy p = TestProxy.start(CONFIG.formatted(backend.address()));
+        try (StreamingBackend backend = new StreamingBackend(); TestProxy p = TestProxy.toOneUpstream(backend.address());
              Socket s = new Socket("127.0.0.1", p.port("web"))) {
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();
@@ -54,7 +43,7 @@ class ResponseFramingTest {
 
     @Test
     void aChunkedUpstreamResponseIsCloseDelimitedForAnHttp10Client() throws Exception {
-        try (StreamingBackend backend = new StreamingBackend(); TestProxy p = TestProxy.start(CONFIG.formatted(backend.address()))) {
+        try (StreamingBackend backend = new StreamingBackend(); TestProxy p = TestProxy.toOneUpstream(backend.address())) {
             String r = RawHttp.exchange(p.port("web"), "GET /download?size=10&mode=chunked HTTP/1.0\r\nHost: x\r\n\r\n", 5000);
             assertThat(RawHttp.status(r)).isEqualTo(200);
             assertThat(r.toLowerCase()).doesNotContain("transfer-encoding").contains("connection: close");

@@ -13,16 +13,7 @@ class SmokeTest {
     @Test
     void proxiesAndRotates() throws Exception {
         try (TestBackend a = TestBackend.start("a"); TestBackend b = TestBackend.start("b");
-             TestProxy p = TestProxy.start("""
-                     listeners:
-                       - name: web
-                         bind: 127.0.0.1:0
-                         routes:
-                           - match: { path_prefix: / }
-                             upstream: be
-                     upstreams:
-                       be: { endpoints: [%s, %s] }
-                     """.formatted(a.address(), b.address()))) {
+             TestProxy p = TestProxy.toOneUpstream(a.address() + ", " + b.address())) {
             HttpClient c = HttpClient.newHttpClient();
             String first = c.send(HttpRequest.newBuilder(p.uri("web", "/x")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();

@@ -22,16 +22,7 @@ class UpstreamFailureTest {
     }
 
     private static TestProxy proxy(String endpoints, String top) throws Exception {
-        return TestProxy.start(top + """
-                listeners:
-                  - name: web
-                    bind: 127.0.0.1:0
-                    routes:
-                      - match: { path_prefix: / }
-                        upstream: be
-                upstreams:
-                  be: { endpoints: [%s], connect_timeout: 2s }
-                """.formatted(endpoints));
+        return TestProxy.toOneUpstream(endpoints, top, ", connect_timeout: 2s");
     }
 
     private static RawExchange.Result get(TestProxy p, String path) throws Exception {

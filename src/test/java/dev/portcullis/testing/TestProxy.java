@@ -48,10 +48,18 @@ public final class TestProxy implements AutoCloseable {
 
     /**
      * The most common test setup: listener {@code web} on a free port whose one route sends everything to
-     * upstream {@code be} at the given endpoint address.
+     * upstream {@code be} with the given endpoints (comma-separated addresses).
      */
-    public static TestProxy toOneUpstream(String endpoint) throws Exception {
-        return start("""
+    public static TestProxy toOneUpstream(String endpoints) throws Exception {
+        return toOneUpstream(endpoints, "", "");
+    }
+
+    /**
+     * @param topLevel      YAML put before {@code listeners:} (e.g. {@code "transport: nio\n"})
+     * @param upstreamExtra more keys of upstream {@code be}, each starting with ", " (e.g. {@code ", connect_timeout: 2s"})
+     */
+    public static TestProxy toOneUpstream(String endpoints, String topLevel, String upstreamExtra) throws Exception {
+        return start(topLevel + """
                 listeners:
                   - name: web
                     bind: 127.0.0.1:0
@@ -59,8 +67,8 @@ public final class TestProxy implements AutoCloseable {
                       - match: { path_prefix: / }
                         upstream: be
                 upstreams:
-                  be: { endpoints: [%s] }
-                """.formatted(endpoint));
+                  be: { endpoints: [%s]%s }
+                """.formatted(endpoints, upstreamExtra));
     }
 
     public int port(String listener) {
