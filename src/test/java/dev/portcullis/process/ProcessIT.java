@@ -181,11 +181,9 @@ class ProcessIT {
 
     // ---- running ----
 
-    /** A second SIGTERM (or a SIGINT after it) while draining must not cut the drain short. */
-    @Test
-    void aSecondSignalWhileDrainingDoesNotCutTheRequestInFlight() throws Exception {
-        CountDownLatch arrived = new CountDownLatch(1);
-        TestBackend slow = later(TestBackend.start("slow", ex -> {
+    /** A backend that counts the request in, then takes 1.5 s to answer "slow done". */
+    private static TestBackend slowBackend(CountDownLatch arrived) throws java.io.IOException {
+        return TestBackend.start("slow", ex -> {
             TestBackend.drain(ex);
             arrived.countDown();
             try {
@@ -196,7 +194,14 @@ class ProcessIT {
             byte[] body = "slow done".getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(200, body.length);
             ex.getResponseBody().write(body);
-        }));
+        });
+    }
+
+    /** A second SIGTERM (or a SIGINT after it) while draining must not cut the drain short. */
+    @Test
+    void aSecondSignalWhileDrainingDoesNotCutTheRequestInFlight() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        TestBackend slow = later(slowBackend(arrived));
         Path cfg = dir.resolve("portcullis.yaml");
         Files.writeString(cfg, config(slow.address(), "A"));
         ChildProxy child = run(cfg);
@@ -284,18 +289,7 @@ class ProcessIT {
     @Test
     void sigtermLetsTheRequestInFlightFinishRefusesNewConnectionsAndExitsZero() throws Exception {
         CountDownLatch arrived = new CountDownLatch(1);
-        TestBackend slow = later(TestBackend.start("slow", ex -> {
-            TestBackend.drain(ex);
-            arrived.countDown();
-            try {
-                Thread.sleep(1500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            byte[] body = "slow done".getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-        }));
+        TestBackend slow = later(slowBackend(arrived));
         Path cfg = dir.resolve("portcullis.yaml");
         Files.writeString(cfg, config(slow.address(), "A"));
         ChildProxy child = run(cfg);
