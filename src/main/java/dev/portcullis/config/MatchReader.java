@@ -88,7 +88,7 @@ final class MatchReader {
     }
 
     /** One item of a sequence parsed with {@code parser}; null after an error. */
-    static String parse(Section s, Section.Item item, String expected, java.util.function.Function<String, String> parser) {
+    static <T> T parse(Section s, Section.Item item, String expected, java.util.function.Function<String, T> parser) {
         String text = s.scalar(item.node(), item.path(), expected);
         if (text == null) {
             return null;

@@ -8,6 +8,8 @@ import java.time.Duration;
  * @param headers  never null (empty ops when not set)
  * @param rewrite  null when not set
  * @param timeout  whole-response deadline; null when not set (no deadline, only idle timeouts apply)
+ * @param retry    never null ({@link RetryConfig#DEFAULT} when not set)
+ * @param mirror   null when not set
  */
 public record RouteConfig(
         String name,
@@ -15,5 +17,7 @@ public record RouteConfig(
         HeadersConfig headers,
         RewriteConfig rewrite,
         RouteAction action,
-        Duration timeout) {
+        Duration timeout,
+        RetryConfig retry,
+        MirrorConfig mirror) {
 }

@@ -11,11 +11,12 @@ import java.util.Set;
 
 /** {@code listeners[].routes[]} and {@code listeners[].defaults}. */
 final class RouteReader {
-    static final List<String> KEYS = List.of("name", "match", "headers", "rewrite", "upstream", "redirect", "respond", "timeout");
+    static final List<String> KEYS = List.of("name", "match", "headers", "rewrite", "upstream", "split", "redirect",
+            "respond", "timeout", "retry", "mirror");
     static final List<String> UNSUPPORTED = List.of(
-            "access", "auth", "rate_limit", "cors", "cache", "compress", "retry", "mirror", "split");
+            "access", "auth", "rate_limit", "cors", "cache", "compress");
     /** A route that sets one of these replaces all of them from the listener's defaults. */
-    static final Set<String> ACTIONS = Set.of("upstream", "redirect", "respond");
+    static final Set<String> ACTIONS = Set.of("upstream", "split", "redirect", "respond");
     static final Set<Integer> REDIRECT_STATUSES = Set.of(301, 302, 303, 307, 308);
 
     private final Semantics semantics;
@@ -39,7 +40,8 @@ final class RouteReader {
             route.error("name", "invalid name '" + name + "'; use letters, digits, '_', '.' and '-'");
         }
         RouteConfig body = readBody(route, true);
-        return new RouteConfig(name, body.match(), body.headers(), body.rewrite(), body.action(), body.timeout());
+        return new RouteConfig(name, body.match(), body.headers(), body.rewrite(), body.action(), body.timeout(),
+                body.retry(), body.mirror());
     }
 
     private RouteConfig readBody(Section route, boolean actionRequired) {
@@ -48,7 +50,9 @@ final class RouteReader {
         RewriteConfig rewrite = rewrite(route.section("rewrite"));
         RouteAction action = action(route, actionRequired);
         Duration timeout = route.duration("timeout", null, false);
-        return new RouteConfig(null, match, headers, rewrite, action, timeout);
+        RetryConfig retry = RetryReader.read(route);
+        MirrorConfig mirror = mirror(route);
+        return new RouteConfig(null, match, headers, rewrite, action, timeout, retry, mirror);
     }
 
     private static HeadersConfig headers(Section h) {
@@ -133,23 +137,24 @@ final class RouteReader {
 
     private RouteAction action(Section route, boolean required) {
         List<String> set = new ArrayList<>();
-        for (String k : List.of("upstream", "redirect", "respond")) {
+        for (String k : List.of("upstream", "split", "redirect", "respond")) {
             if (route.has(k)) {
                 set.add(k);
             }
         }
         if (set.isEmpty()) {
-            if (required && !route.isBad() && !route.hadUnsupported("split")) {
-                route.errors.at(route.line(), route.path(), "a route needs one of 'upstream', 'redirect' or 'respond'");
+            if (required && !route.isBad()) {
+                route.errors.at(route.line(), route.path(), "a route needs one of 'upstream', 'split', 'redirect' or 'respond'");
             }
             return null;
         }
         if (set.size() > 1) {
-            route.error(set.get(1), "a route takes exactly one of 'upstream', 'redirect', 'respond'; found '"
+            route.error(set.get(1), "a route takes exactly one of 'upstream', 'split', 'redirect', 'respond'; found '"
                     + String.join("' and '", set) + "'");
         }
         return switch (set.get(0)) {
             case "upstream" -> proxy(route);
+            case "split" -> split(route);
             case "redirect" -> redirect(route.section("redirect"));
             default -> respond(route.section("respond"));
         };
@@ -162,6 +167,50 @@ final class RouteReader {
         }
         semantics.upstreamRef(name, route.line("upstream"), route.path("upstream"));
         return new RouteAction.Proxy(name);
+    }
+
+    private RouteAction split(Section route) {
+        List<RouteAction.Split.Branch> branches = new ArrayList<>();
+        int total = 0;
+        for (Section.Item item : route.items("split", false)) {
+            Section b = Section.of(route.errors, item.node(), item.path(), item.node());
+            if (b.isBad()) {
+                continue;
+            }
+            b.keys(List.of("upstream", "weight"), List.of());
+            String name = b.requiredString("upstream");
+            int weight = b.has("weight") ? b.integer("weight", 1, 0, 1000) : 1;
+            if (name != null) {
+                semantics.upstreamRef(name, b.line("upstream"), b.path("upstream"));
+                branches.add(new RouteAction.Split.Branch(name, weight));
+                total += weight;
+            }
+        }
+        if (branches.isEmpty()) {
+            if (!route.isBad()) {
+                route.error("split", "a split needs at least one { upstream: NAME, weight: N }");
+            }
+            return null;
+        }
+        if (total == 0) {
+            route.error("split", "every split weight is 0; at least one must be above 0");
+        }
+        return new RouteAction.Split(List.copyOf(branches));
+    }
+
+    private MirrorConfig mirror(Section route) {
+        if (!route.has("mirror")) {
+            return null;
+        }
+        Section m = route.section("mirror");
+        m.keys(List.of("upstream", "percent"), List.of());
+        String name = m.requiredString("upstream");
+        double percent = m.parse("percent", 100.0, "a percentage", s -> Values.percent(s.trim().endsWith("%") ? s : s + "%"));
+        if (name == null) {
+            return null;
+        }
+        semantics.upstreamRef(name, m.line("upstream"), m.path("upstream"));
+        return new MirrorConfig(name, percent);
     }
 
     private static RouteAction redirect(Section r) {

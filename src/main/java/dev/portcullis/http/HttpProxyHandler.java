@@ -3,6 +3,7 @@ package dev.portcullis.http;
 import dev.portcullis.config.ListenerLimits;
 import dev.portcullis.http.filter.FilterStatus;
 import dev.portcullis.observe.AccessLog;
+import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.pool.UpstreamPools;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -182,7 +183,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         ex.upstreamPath = ex.path;
         RouteTarget target = route.target();
         if (target instanceof RouteTarget.ToUpstream u) {
-            proxy(ex, u);
+            proxy(ex, u.upstream());
+        } else if (target instanceof RouteTarget.Split s) {
+            proxy(ex, s.choose());
         } else if (target instanceof RouteTarget.Redirect r) {
             reply(ex, LocalReply.redirect(r, ex));
         } else if (target instanceof RouteTarget.Respond r) {
@@ -190,7 +193,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
     }
 
-    private void proxy(Exchange ex, RouteTarget.ToUpstream target) {
+    private void proxy(Exchange ex, Upstream upstream) {
         HttpRequest req = ex.request;
         HttpHeaders h = req.headers();
         long length = HttpUtil.getContentLength(req, -1L);
@@ -220,7 +223,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             return;
         }
         UpstreamRequest.target(ex);
-        leg = new UpstreamLeg(this, ex, target.upstream());
+        leg = new UpstreamLeg(this, ex, upstream);
         leg.start();
     }
 

@@ -1,13 +1,45 @@
 package dev.portcullis.http;
 
+import dev.portcullis.config.RouteAction;
 import dev.portcullis.template.Template;
 import dev.portcullis.upstream.Upstream;
+import dev.portcullis.upstream.lb.Weights;
 import io.netty.util.AsciiString;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** The action of a compiled route. */
 public sealed interface RouteTarget {
 
     record ToUpstream(Upstream upstream) implements RouteTarget {}
+
+    /**
+     * A weighted choice of upstream per request ({@code split}).
+     *
+     * @param prefix running sums of the weights; a request takes the first upstream whose sum is above its draw
+     */
+    record Split(Upstream[] upstreams, long[] prefix, String label) implements RouteTarget {
+
+        public static Split of(RouteAction.Split config, Map<String, Upstream> byName) {
+            List<RouteAction.Split.Branch> branches = config.branches();
+            Upstream[] ups = new Upstream[branches.size()];
+            int[] weights = new int[branches.size()];
+            for (int i = 0; i < ups.length; i++) {
+                ups[i] = byName.get(branches.get(i).upstream());
+                weights[i] = branches.get(i).weight();
+            }
+            String label = branches.stream().map(RouteAction.Split.Branch::upstream).distinct()
+                    .collect(java.util.stream.Collectors.joining("|"));
+            return new Split(ups, Weights.prefixSums(weights), label);
+        }
+
+        /** The upstream for one request. */
+        public Upstream choose() {
+            long total = prefix[prefix.length - 1];
+            return upstreams[Weights.indexOf(prefix, ThreadLocalRandom.current().nextLong(total))];
+        }
+    }
 
     record Redirect(Template to, int status) implements RouteTarget {}
 

@@ -2,6 +2,7 @@ package dev.portcullis.http;
 
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
+import dev.portcullis.upstream.lb.PickContext;
 import dev.portcullis.upstream.pool.UpstreamConnection;
 import dev.portcullis.upstream.pool.UpstreamPools;
 import dev.portcullis.upstream.pool.UpstreamUser;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * {@code proxy_next_upstream error}); a pooled connection that turns out to be closed by the upstream is
  * replaced once by a fresh one for idempotent requests whose body was not sent. Anything else answers 502/504.
  */
-final class UpstreamLeg implements UpstreamUser {
+final class UpstreamLeg implements UpstreamUser, PickContext {
     private static final Logger log = LoggerFactory.getLogger(UpstreamLeg.class);
     private static final int MAX_PENDING_CHUNKS = 16;
 
@@ -39,8 +40,9 @@ final class UpstreamLeg implements UpstreamUser {
     private final Upstream upstream;
     private final UpstreamPools pools;
     private final boolean idempotent;
-    private long ticket;
     private int attempt;
+    /** Endpoints tried so far by this request, so each try goes to a different one while there is one. */
+    private Endpoint[] tried = new Endpoint[2];
     private UpstreamConnection conn;
     private ArrayDeque<HttpContent> pending;
     private boolean unflushed;
@@ -67,17 +69,24 @@ final class UpstreamLeg implements UpstreamUser {
     }
 
     void start() {
-        ticket = upstream.balancer().nextTicket();
         client.timer.routeTimeout(ex.route.timeoutNanos());
         tryNextEndpoint();
     }
 
     private void tryNextEndpoint() {
-        Endpoint e = upstream.balancer().pick(ticket, attempt++);
+        Endpoint e = upstream.choose(this);
         if (e == null) {
-            fail(502, "no endpoint could be reached: " + lastFailure);
+            if (attempt == 0) {
+                fail(503, "no healthy endpoint in upstream '" + upstream.name() + "'");
+            } else {
+                fail(502, "no endpoint could be reached: " + lastFailure);
+            }
             return;
         }
+        if (attempt == tried.length) {
+            tried = java.util.Arrays.copyOf(tried, attempt * 2);
+        }
+        tried[attempt++] = e;
         ex.endpoint = e;
         UpstreamConnection c = pools.poll(e);
         if (c != null) {
@@ -104,7 +113,7 @@ final class UpstreamLeg implements UpstreamUser {
                 lastFailure = "connect failed: " + connectFailureReason(cause);
                 log.warn("route {}: upstream {}: connect to {} failed: {}", ex.route.name(), e, e.label(),
                         cause.getMessage());
-                if (cause instanceof ConnectTimeoutException && attempt >= upstream.endpoints().size()) {
+                if (cause instanceof ConnectTimeoutException && upstream.choose(this) == null) {
                     fail(504, "connect to the upstream timed out");
                 } else {
                     tryNextEndpoint();
@@ -138,7 +147,7 @@ final class UpstreamLeg implements UpstreamUser {
         conn = c;
         reused = fromPool;
         c.user(this);
-        ex.endpoint.stats().requestStarted();
+        ex.endpoint.requestStarted();
         Channel ch = c.channel();
         HttpRequest req = ex.request;
         if (hostFromEndpoint || !req.headers().contains(HttpHeaderNames.HOST)) {
@@ -266,7 +275,7 @@ final class UpstreamLeg implements UpstreamUser {
 
     private void finishResponse() {
         done = true;
-        ex.endpoint.stats().requestFinished();
+        ex.endpoint.requestFinished();
         UpstreamConnection c = conn;
         conn = null;
         if (pausedForClient) {
@@ -312,7 +321,7 @@ final class UpstreamLeg implements UpstreamUser {
         if (!responseStarted && reused && !staleRetryDone && idempotent && !bodyBytesWritten) {
             // A kept-alive connection the upstream had already closed: try once more on a fresh one.
             staleRetryDone = true;
-            ex.endpoint.stats().requestFinished();
+            ex.endpoint.requestFinished();
             boolean resendLast = requestWritten;
             requestWritten = false;
             if (resendLast) {
@@ -323,7 +332,7 @@ final class UpstreamLeg implements UpstreamUser {
         }
         done = true;
         if (c != null) {
-            ex.endpoint.stats().requestFinished();
+            ex.endpoint.requestFinished();
         }
         ex.endpoint.stats().failure();
         if (!responseStarted) {
@@ -331,6 +340,23 @@ final class UpstreamLeg implements UpstreamUser {
         } else {
             client.onUpstreamBrokeMidResponse(ex, why);
         }
+    }
+
+    // ---- PickContext ----
+
+    @Override
+    public boolean tried(Endpoint e) {
+        for (int i = 0; i < attempt; i++) {
+            if (tried[i] == e) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public long hashKey() {
+        return RequestHash.of(ex, upstream.config().hashOn());
     }
 
     private void pendingFront(HttpContent c) {
@@ -344,7 +370,7 @@ final class UpstreamLeg implements UpstreamUser {
         UpstreamConnection c = conn;
         conn = null;
         done = true;
-        ex.endpoint.stats().requestFinished();
+        ex.endpoint.requestFinished();
         ex.endpoint.stats().failure();
         if (c != null) {
             c.discard();
@@ -372,7 +398,7 @@ final class UpstreamLeg implements UpstreamUser {
         UpstreamConnection c = conn;
         conn = null;
         if (c != null) {
-            ex.endpoint.stats().requestFinished();
+            ex.endpoint.requestFinished();
             c.discard();
         }
     }

@@ -11,6 +11,7 @@ import dev.portcullis.net.Transport;
 import dev.portcullis.observe.AccessLog;
 import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.UpstreamSupervisor;
 import dev.portcullis.upstream.pool.PoolRegistry;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
@@ -40,6 +41,7 @@ public final class Portcullis {
     private final Transport transport;
     private final EventLoopGroup workers;
     private final PoolRegistry pools;
+    private final UpstreamSupervisor supervisor;
     private final ListenerBinder binder;
     private final Map<String, BoundListener> bound = new LinkedHashMap<>();
     /** Listeners closed by a reload whose connections may still be finishing; shutdown waits for them too. */
@@ -58,6 +60,7 @@ public final class Portcullis {
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         this.workers = transport.newGroup(threads, "portcullis-worker");
         this.pools = new PoolRegistry(workers, transport);
+        this.supervisor = new UpstreamSupervisor(transport);
         this.binder = new ListenerBinder(transport, workers);
         if (transport.fallbackReason() == null) {
             log.info("transport: native {}, {} worker event loop(s)", transport.name(), threads);
@@ -91,6 +94,7 @@ public final class Portcullis {
             log.info("listener {}: http on {}", l.name(), b.localAddress());
         }
         snapshot = s;
+        supervisor.activate(s.upstreams().values());
         admin = new AdminServer(config.admin(), new AdminBridge(this), transport);
         admin.start();
         log.info("admin API on http://{}", hostPort(admin.boundAddress()));
@@ -179,6 +183,7 @@ public final class Portcullis {
         accessLog = newLog;
         Snapshot previous = snapshot;
         snapshot = s;
+        supervisor.activate(s.upstreams().values());
         retireReplacedUpstreams(previous, s);
         if (oldLog != newLog) {
             // Requests in flight may still log to the old one for a moment.
@@ -199,10 +204,12 @@ public final class Portcullis {
      * request ends.
      */
     private void retireReplacedUpstreams(Snapshot previous, Snapshot next) {
+        java.util.Set<Endpoint> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        next.upstreams().values().forEach(u -> kept.addAll(u.endpoints()));
         List<Endpoint> gone = new ArrayList<>();
         previous.upstreams().forEach((name, u) -> {
             if (next.upstreams().get(name) != u) {
-                gone.addAll(u.endpoints());
+                u.endpoints().stream().filter(e -> !kept.contains(e)).forEach(gone::add);
             }
         });
         if (!gone.isEmpty()) {
@@ -286,6 +293,7 @@ public final class Portcullis {
             c.connections().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
         pools.closeAll();
+        supervisor.close();
         if (admin != null) {
             admin.stop();
         }

@@ -20,7 +20,7 @@ import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.template.Template;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
-import dev.portcullis.upstream.lb.RoundRobin;
+import dev.portcullis.upstream.EndpointFactory;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -50,7 +50,7 @@ public final class SnapshotCompiler {
             if (old != null && old.config().equals(u)) {
                 upstreams.put(u.name(), old);
             } else {
-                upstreams.put(u.name(), compileUpstream(u, metrics, file, errors));
+                upstreams.put(u.name(), compileUpstream(u, old, metrics, file, errors));
             }
         }
         Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
@@ -67,7 +67,7 @@ public final class SnapshotCompiler {
         return new Snapshot(cfg, Map.copyOf(listeners), upstreams);
     }
 
-    private static Upstream compileUpstream(UpstreamConfig u, ProxyMetrics metrics, String file,
+    private static Upstream compileUpstream(UpstreamConfig u, Upstream old, ProxyMetrics metrics, String file,
                                             List<ConfigError> errors) {
         List<Endpoint> endpoints = new ArrayList<>();
         for (int i = 0; i < u.endpoints().size(); i++) {
@@ -75,14 +75,14 @@ public final class SnapshotCompiler {
             String host = e.address().host();
             try {
                 InetSocketAddress resolved = new InetSocketAddress(InetAddress.getByName(host), e.address().port());
-                endpoints.add(new Endpoint(u.name(), e.address(), resolved, e.weight(), e.backup(),
-                        metrics.endpoint(u.name(), e.address().toString())));
+                endpoints.add(EndpointFactory.endpoint(u.name(), e.address(), resolved, e.weight(), e.backup(),
+                        endpoints.size(), old, metrics));
             } catch (UnknownHostException ex) {
                 errors.add(new ConfigError(file, 0, "upstreams." + u.name() + ".endpoints[" + i + "]",
                         "cannot resolve host '" + host + "'; check the name or the machine's DNS"));
             }
         }
-        return new Upstream(u, endpoints, new RoundRobin(endpoints));
+        return new Upstream(u, endpoints);
     }
 
     private static CompiledRoute compileRoute(String listener, RouteConfig r, Map<String, Upstream> upstreams,
@@ -103,6 +103,9 @@ public final class SnapshotCompiler {
         if (action instanceof RouteAction.Proxy p) {
             target = new RouteTarget.ToUpstream(upstreams.get(p.upstream()));
             upstreamName = p.upstream();
+        } else if (action instanceof RouteAction.Split sp) {
+            target = RouteTarget.Split.of(sp, upstreams);
+            upstreamName = ((RouteTarget.Split) target).label();
         } else if (action instanceof RouteAction.Redirect rd) {
             target = new RouteTarget.Redirect(Template.compile(rd.to()), rd.status());
         } else {
@@ -112,7 +115,9 @@ public final class SnapshotCompiler {
                     rs.headers().values().stream().map(Template::compile).toArray(Template[]::new));
         }
         long timeout = r.timeout() == null ? 0 : r.timeout().toNanos();
+        CompiledRoute.Mirror mirror = r.mirror() == null ? null
+                : new CompiledRoute.Mirror(upstreams.get(r.mirror().upstream()), r.mirror().percent());
         return new CompiledRoute(r.name(), target, new FilterChain(filters),
-                metrics.route(listener, r.name(), upstreamName), timeout);
+                metrics.route(listener, r.name(), upstreamName), timeout, r.retry(), mirror);
     }
 }

@@ -5,8 +5,9 @@ import dev.portcullis.observe.EndpointStats;
 import java.net.InetSocketAddress;
 
 /**
- * One address of an upstream. Immutable and reused across reloads while its upstream's config is unchanged,
- * so it doubles as the key of the per-event-loop connection pools.
+ * One address of an upstream. Its identity is immutable and reused across reloads while its address and settings
+ * are unchanged, so it doubles as the key of the per-event-loop connection pools; what changes at run time
+ * (health, ejection, drain, load) is in its {@link EndpointState}.
  */
 public final class Endpoint {
     private final String upstreamName;
@@ -16,10 +17,13 @@ public final class Endpoint {
     private final boolean backup;
     private final String label;
     private final EndpointStats stats;
+    private final EndpointState state;
+    /** Position in its upstream's list; balancers use it to index their arrays. */
+    private final int index;
     private volatile boolean retired;
 
     public Endpoint(String upstreamName, HostPort address, InetSocketAddress socketAddress, int weight,
-                    boolean backup, EndpointStats stats) {
+                    boolean backup, EndpointStats stats, EndpointState state, int index) {
         this.upstreamName = upstreamName;
         this.address = address;
         this.socketAddress = socketAddress;
@@ -27,6 +31,27 @@ public final class Endpoint {
         this.backup = backup;
         this.label = address.toString();
         this.stats = stats;
+        this.state = state;
+        this.index = index;
+    }
+
+    public EndpointState state() {
+        return state;
+    }
+
+    /** A request was sent to it (counted for least-connections balancing and for metrics); pair with {@link #requestFinished}. */
+    public void requestStarted() {
+        state.requestStarted();
+        stats.requestStarted();
+    }
+
+    public void requestFinished() {
+        state.requestFinished();
+        stats.requestFinished();
+    }
+
+    public int index() {
+        return index;
     }
 
     public String upstreamName() {

@@ -1,25 +1,43 @@
 package dev.portcullis.upstream;
 
 import dev.portcullis.config.UpstreamConfig;
-import dev.portcullis.upstream.lb.LoadBalancer;
+import dev.portcullis.upstream.lb.Balancer;
+import dev.portcullis.upstream.lb.PickContext;
+import dev.portcullis.upstream.lb.Weights;
+import java.util.ArrayList;
 import java.util.List;
 
-/** A named group of endpoints with its balancing policy and connection settings, compiled from config. */
+/**
+ * A named group of endpoints with its balancing policy, health state and limits, compiled from config.
+ * Protocol-free: HTTP routes use it today, L4 listeners will too.
+ *
+ * <p>The hot path is {@link #choose}: one volatile read of the current {@link EndpointSet} and the picker's work.
+ * Everything that changes which endpoints take traffic (checks, ejections, drains, agents, slow start, DNS) calls
+ * {@link #refresh()}, which rebuilds the set off the request path.
+ */
 public final class Upstream {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Upstream.class);
     private final UpstreamConfig config;
-    private final List<Endpoint> endpoints;
-    private final LoadBalancer balancer;
+    private final Balancer balancer;
     private final int connectTimeoutMillis;
     private final int maxIdlePerEndpoint;
     private final long idleTimeoutNanos;
+    private final long slowStartNanos;
+    private final CircuitBreaker breaker;
+    private final RetryBudget retryBudget = new RetryBudget();
+    private volatile List<Endpoint> endpoints;
+    private volatile EndpointSet set = EndpointSet.EMPTY;
 
-    public Upstream(UpstreamConfig config, List<Endpoint> endpoints, LoadBalancer balancer) {
+    public Upstream(UpstreamConfig config, List<Endpoint> endpoints) {
         this.config = config;
-        this.endpoints = List.copyOf(endpoints);
-        this.balancer = balancer;
+        this.balancer = Balancer.of(config);
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis());
         this.maxIdlePerEndpoint = config.keepalive().maxIdlePerEndpoint();
         this.idleTimeoutNanos = config.keepalive().idleTimeout().toNanos();
+        this.slowStartNanos = config.slowStart().toNanos();
+        this.breaker = new CircuitBreaker(config.circuitBreaker());
+        this.endpoints = List.copyOf(endpoints);
+        refresh();
     }
 
     public String name() {
@@ -30,12 +48,34 @@ public final class Upstream {
         return config;
     }
 
+    /** Every endpoint, configured and discovered, in a stable order. */
     public List<Endpoint> endpoints() {
         return endpoints;
     }
 
-    public LoadBalancer balancer() {
-        return balancer;
+    /** Replaces the endpoint list (DNS discovery) and rebuilds the set. */
+    public void endpoints(List<Endpoint> next) {
+        synchronized (this) {
+            this.endpoints = List.copyOf(next);
+            refresh();
+        }
+    }
+
+    public EndpointSet set() {
+        return set;
+    }
+
+    /** The endpoint for the next try of a request, or null when every endpoint was tried. */
+    public Endpoint choose(PickContext ctx) {
+        return set.choose(ctx);
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    public RetryBudget retryBudget() {
+        return retryBudget;
     }
 
     public int connectTimeoutMillis() {
@@ -48,5 +88,145 @@ public final class Upstream {
 
     public long idleTimeoutNanos() {
         return idleTimeoutNanos;
+    }
+
+    // ---- passive health: request outcomes ----
+
+    /** A try answered without a failure the outlier detector counts. */
+    public void reportSuccess(Endpoint e) {
+        e.state().success();
+    }
+
+    /**
+     * A try failed: connect error, reset, timeout or a 5xx response. With {@code outlier_detection}, enough in a
+     * row eject the endpoint for {@code ejection_time} × the times it was ejected, unless {@code max_ejected}
+     * endpoints are out already (at least one may always be). The supervisor brings it back when the time is over.
+     */
+    public void reportFailure(Endpoint e) {
+        UpstreamConfig.OutlierDetection od = config.outlierDetection();
+        int failures = e.state().failure();
+        if (od == null || failures < od.consecutiveFailures()) {
+            return;
+        }
+        synchronized (this) {
+            long now = System.nanoTime();
+            if (e.state().ejected(now)) {
+                return;
+            }
+            int ejected = 0;
+            for (Endpoint x : endpoints) {
+                if (x.state().ejected(now)) {
+                    ejected++;
+                }
+            }
+            int max = Math.max(1, (int) Math.floor(endpoints.size() * od.maxEjectedPercent() / 100.0));
+            if (ejected >= max) {
+                return;
+            }
+            e.state().eject(now, od.ejectionTime().toNanos());
+            LOG.warn("upstream {}: endpoint {} ejected for {} ms after {} failures in a row (ejection #{})", name(),
+                    e.label(), (e.state().ejectedUntilNanos() - now) / 1_000_000, failures, e.state().ejections());
+            refresh();
+        }
+    }
+
+    /** Returns endpoints whose ejection time is over; called by the supervisor. @return true when one returned */
+    public synchronized boolean returnEjected(long now) {
+        boolean any = false;
+        for (Endpoint e : endpoints) {
+            EndpointState st = e.state();
+            if (st.ejectionPending() && !st.ejected(now)) {
+                st.unEject();
+                LOG.info("upstream {}: endpoint {} back after its ejection", name(), e.label());
+                any = true;
+            }
+        }
+        if (any) {
+            refresh();
+        }
+        return any;
+    }
+
+    /** Whether some endpoint is still ramping up under slow start (the supervisor then refreshes regularly). */
+    public boolean rampingUp(long now) {
+        if (slowStartNanos == 0) {
+            return false;
+        }
+        for (Endpoint e : endpoints) {
+            long since = e.state().readySinceNanos();
+            if (since != 0 && now - since < slowStartNanos) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the endpoint may take new requests by its own state (not drained, not down, not ejected). */
+    public static boolean available(Endpoint e, long now) {
+        EndpointState s = e.state();
+        return !s.drained() && !s.agentDown() && s.healthy() && !s.ejected(now);
+    }
+
+    /** Rebuilds the endpoint set from the endpoints' states. Cheap enough to call on every state change. */
+    public synchronized void refresh() {
+        long now = System.nanoTime();
+        List<Endpoint> all = endpoints;
+        List<Endpoint> primaries = new ArrayList<>();
+        List<Endpoint> healthyPrimaries = new ArrayList<>();
+        List<Endpoint> healthyBackups = new ArrayList<>();
+        List<Endpoint> fallback = new ArrayList<>();
+        List<Endpoint> fallbackBackups = new ArrayList<>();
+        for (Endpoint e : all) {
+            if (e.state().drained()) {
+                continue;
+            }
+            (e.backup() ? fallbackBackups : fallback).add(e);
+            if (!e.backup()) {
+                primaries.add(e);
+            }
+            if (available(e, now)) {
+                (e.backup() ? healthyBackups : healthyPrimaries).add(e);
+            }
+        }
+        fallback.addAll(fallbackBackups);
+        List<Endpoint> active;
+        boolean panic = false;
+        boolean belowThreshold = healthyPrimaries.size() * 100.0 < config.panicThreshold() * primaries.size();
+        if (!belowThreshold) {
+            active = healthyPrimaries;
+        } else if (!healthyBackups.isEmpty()) {
+            // Too few primaries: the healthy backups join them (all of them when no primary is left).
+            active = new ArrayList<>(healthyPrimaries);
+            active.addAll(healthyBackups);
+        } else if (config.panicThreshold() > 0) {
+            // Panic: better to spread over every primary than to overload the few healthy ones or answer 503.
+            active = primaries.isEmpty() ? fallback : primaries;
+            panic = true;
+        } else {
+            active = healthyPrimaries;
+        }
+        Endpoint[] a = active.toArray(Endpoint[]::new);
+        int[] w = new int[a.length];
+        for (int i = 0; i < a.length; i++) {
+            w[i] = effectiveWeight(a[i], now);
+        }
+        set = new EndpointSet(a, w, fallback.toArray(Endpoint[]::new), panic,
+                a.length == 0 ? null : balancer.build(a, w));
+    }
+
+    /** Config weight × the agent's percentage × the slow-start ramp (from 10% to 100% over the window); at least 1. */
+    int effectiveWeight(Endpoint e, long now) {
+        double w = (double) e.weight() * Weights.SCALE * e.state().agentWeightPercent() / 100.0;
+        long since = e.state().readySinceNanos();
+        if (slowStartNanos > 0 && since != 0 && now - since < slowStartNanos) {
+            double f = Math.max(0.1, (double) (now - since) / slowStartNanos);
+            w *= f;
+        }
+        return (int) Math.max(1, Math.round(w));
+    }
+
+    /** Effective weight now, for the admin API. */
+    public int effectiveWeightNow(Endpoint e) {
+        return effectiveWeight(e, System.nanoTime());
     }
 }

@@ -100,8 +100,7 @@ class ConfigErrorsTest {
                 upstreams:
                   backend:
                     endpoints: [127.0.0.1:9001]
-                    balance: least_connections
-                    health_check: { tcp: {} }
+                    tls: { verify: true }
                 """)).containsExactly(
                 "t.yaml:1: redis: 'redis' is not supported in this version yet",
                 "t.yaml:5: listeners[0].protocol: protocol 'https' is not supported in this version yet",
@@ -110,8 +109,7 @@ class ConfigErrorsTest {
                 "t.yaml:9: listeners[0].routes[0].auth: 'auth' is not supported in this version yet",
                 "t.yaml:10: listeners[0].routes[0].rate_limit: 'rate_limit' is not supported in this version yet",
                 "t.yaml:14: listeners[1].mode: mode 'forward' is not supported in this version yet",
-                "t.yaml:19: upstreams.backend.balance: balance 'least_connections' is not supported in this version yet",
-                "t.yaml:20: upstreams.backend.health_check: 'health_check' is not supported in this version yet");
+                "t.yaml:19: upstreams.backend.tls: 'tls' is not supported in this version yet");
     }
 
     @Test
@@ -217,11 +215,11 @@ class ConfigErrorsTest {
                 "t.yaml:2: listeners[0]: missing required key 'bind'",
                 "t.yaml:2: listeners[0]: missing required key 'routes'",
                 "t.yaml:6: listeners[1].routes[0].match.path_prefix: only one of path, path_prefix, path_regex may be set; found 'path' and 'path_prefix'",
-                "t.yaml:6: listeners[1].routes[0]: a route needs one of 'upstream', 'redirect' or 'respond'",
-                "t.yaml:8: listeners[1].routes[1].respond: a route takes exactly one of 'upstream', 'redirect', 'respond'; found 'upstream' and 'respond'",
+                "t.yaml:6: listeners[1].routes[0]: a route needs one of 'upstream', 'split', 'redirect' or 'respond'",
+                "t.yaml:8: listeners[1].routes[1].respond: a route takes exactly one of 'upstream', 'split', 'redirect', 'respond'; found 'upstream' and 'respond'",
                 "t.yaml:9: listeners[1].routes[2].redirect: missing required key 'to'",
                 "t.yaml:10: listeners[1].routes[3].respond: missing required key 'status'",
-                "t.yaml:12: upstreams.backend.endpoints: an upstream needs at least one endpoint",
+                "t.yaml:12: upstreams.backend.endpoints: an upstream needs at least one endpoint (or 'discovery')",
                 "t.yaml:13: upstreams.empty: missing required key 'endpoints'");
     }
 

@@ -107,7 +107,7 @@ class ConfigLoaderTest {
                 new MatchConfig(List.of(), null, "/", null, List.of(), Map.of(), Map.of(), List.of()),
                 new HeadersConfig(new HeadersConfig.HeaderOps(Map.of("Host", "{request.host}", "X-Real-IP", "{client.ip}"), Map.of(), List.of()),
                         HeadersConfig.HeaderOps.NONE),
-                null, new RouteAction.Proxy("backend"), Duration.ofSeconds(30)));
+                null, new RouteAction.Proxy("backend"), Duration.ofSeconds(30), RetryConfig.DEFAULT, null));
         assertThat(seed.headers().request().set().keySet()).containsExactly("Host", "X-Real-IP");
 
         RouteConfig api = web.routes().get(1);
@@ -137,18 +137,22 @@ class ConfigLoaderTest {
         assertThat(other.bind()).isEqualTo(new HostPort("::1", 0));
         assertThat(other.limits()).isEqualTo(ListenerLimits.DEFAULTS);
         assertThat(other.routes()).containsExactly(new RouteConfig("other-0", MatchConfig.ANY, HeadersConfig.NONE, null,
-                new RouteAction.Redirect("/elsewhere", 302), null));
+                new RouteAction.Redirect("/elsewhere", 302), null, RetryConfig.DEFAULT, null));
 
         assertThat(c.upstreams().keySet()).containsExactly("backend", "api-v1");
         assertThat(c.upstreams().get("backend")).isEqualTo(new UpstreamConfig("backend", List.of(
                 new UpstreamConfig.EndpointConfig(new HostPort("127.0.0.1", 9001), 1, false),
                 new UpstreamConfig.EndpointConfig(new HostPort("127.0.0.1", 9002), 1, false)),
-                UpstreamConfig.Balance.ROUND_ROBIN, UpstreamConfig.DEFAULT_CONNECT_TIMEOUT, UpstreamConfig.Keepalive.DEFAULTS));
+                UpstreamConfig.Balance.ROUND_ROBIN, null, UpstreamConfig.HashMethod.MAGLEV, null, null, null, null,
+                Duration.ZERO, UpstreamConfig.CircuitBreaker.UNLIMITED, UpstreamConfig.DEFAULT_PANIC_THRESHOLD,
+                UpstreamConfig.DEFAULT_CONNECT_TIMEOUT, UpstreamConfig.Keepalive.DEFAULTS));
         assertThat(c.upstreams().get("api-v1")).isEqualTo(new UpstreamConfig("api-v1", List.of(
                 new UpstreamConfig.EndpointConfig(new HostPort("127.0.0.1", 9001), 3, false),
                 new UpstreamConfig.EndpointConfig(new HostPort("api2.internal", 8080), 1, false),
                 new UpstreamConfig.EndpointConfig(new HostPort("::1", 8080), 1, true)),
-                UpstreamConfig.Balance.ROUND_ROBIN, Duration.ofSeconds(2), new UpstreamConfig.Keepalive(0, Duration.ofSeconds(90))));
+                UpstreamConfig.Balance.ROUND_ROBIN, null, UpstreamConfig.HashMethod.MAGLEV, null, null, null, null,
+                Duration.ZERO, UpstreamConfig.CircuitBreaker.UNLIMITED, UpstreamConfig.DEFAULT_PANIC_THRESHOLD,
+                Duration.ofSeconds(2), new UpstreamConfig.Keepalive(0, Duration.ofSeconds(90))));
     }
 
     @Test

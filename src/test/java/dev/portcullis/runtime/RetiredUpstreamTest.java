@@ -14,7 +14,10 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** A reload that replaces an upstream closes that upstream's idle pooled connections at once. */
+/**
+ * A reload that replaces an endpoint closes its idle pooled connections at once; one that changes an upstream's
+ * other settings keeps the pooled connections of its unchanged endpoints.
+ */
 class RetiredUpstreamTest {
     private static final String YAML = """
             listeners:
@@ -25,8 +28,8 @@ class RetiredUpstreamTest {
                     upstream: be
             upstreams:
               be:
-                endpoints: [%s]
-                keepalive: { max_idle_per_endpoint: %d, idle_timeout: 60s }
+                endpoints: [{ address: %s, weight: %d }]
+                keepalive: { max_idle_per_endpoint: 8, idle_timeout: %s }
             """;
 
     @Test
@@ -37,7 +40,7 @@ class RetiredUpstreamTest {
                 RawBackend.write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
             closed.incrementAndGet();
-        }); TestProxy p = TestProxy.start(YAML.formatted(be.address(), 8))) {
+        }); TestProxy p = TestProxy.start(YAML.formatted(be.address(), 1, "60s"))) {
             HttpClient client = HttpClient.newHttpClient();
             HttpResponse<String> r = client.send(HttpRequest.newBuilder(p.uri("web", "/")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -46,7 +49,14 @@ class RetiredUpstreamTest {
             Thread.sleep(200);
             assertThat(closed.get()).as("pooled, still open").isZero();
 
-            ReloadOutcome outcome = p.reload(YAML.formatted(be.address(), 4));
+            ReloadOutcome outcome = p.reload(YAML.formatted(be.address(), 1, "90s"));
+            assertThat(outcome).isInstanceOf(ReloadOutcome.Applied.class);
+            r = client.send(HttpRequest.newBuilder(p.uri("web", "/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(be.accepted.get()).as("same endpoint, pooled connection reused").isEqualTo(1);
+            assertThat(closed.get()).isZero();
+
+            outcome = p.reload(YAML.formatted(be.address(), 2, "90s"));
             assertThat(outcome).isInstanceOf(ReloadOutcome.Applied.class);
             await().atMost(Duration.ofSeconds(3)).until(() -> closed.get() == 1);
 

@@ -1,91 +1,40 @@
 package dev.portcullis.upstream.lb;
 
 import dev.portcullis.upstream.Endpoint;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Weighted round robin without bursts: the order is nginx's "smooth weighted" sequence, computed once when
- * the config is compiled (so weights 5:1:1 give a a b a c a a, not a a a a a b c). A request takes the next
- * slot with one atomic increment; a retry after a connect failure walks on to the next distinct endpoint.
- * Backup endpoints are tried only after every primary one.
+ * Weighted round robin without bursts: the order is nginx's "smooth weighted" sequence, computed once per
+ * endpoint-set change (so weights 5:1:1 give a a b a c a a, not a a a a a b c). A request takes the next slot
+ * with one atomic increment. Weights are reduced by their common divisor and the schedule is kept to at most
+ * {@value #MAX_SCHEDULE} slots (fractional slow-start weights are rounded to fit).
  */
-public final class RoundRobin implements LoadBalancer {
-    private final Endpoint[] schedule;
-    private final Endpoint[] fallbackOrder;
-    private final int primaries;
+public final class RoundRobin implements Balancer {
+    static final int MAX_SCHEDULE = 4096;
+    /** Shared by every picker of this upstream, so a rebuild does not restart the rotation at the first endpoint. */
     private final AtomicLong cursor = new AtomicLong();
 
-    public RoundRobin(List<Endpoint> endpoints) {
-        List<Endpoint> primary = new ArrayList<>();
-        List<Endpoint> backup = new ArrayList<>();
-        for (Endpoint e : endpoints) {
-            (e.backup() ? backup : primary).add(e);
-        }
-        if (primary.isEmpty()) {
-            primary = backup;
-            backup = List.of();
-        }
-        this.schedule = smoothSchedule(primary);
-        this.primaries = primary.size();
-        List<Endpoint> order = new ArrayList<>(primary);
-        order.addAll(backup);
-        this.fallbackOrder = order.toArray(Endpoint[]::new);
+    @Override
+    public Picker build(Endpoint[] endpoints, int[] weights) {
+        Endpoint[] schedule = smoothSchedule(endpoints, Weights.capped(weights, MAX_SCHEDULE));
+        return ctx -> schedule[(int) Math.floorMod(cursor.getAndIncrement(), (long) schedule.length)];
     }
 
-    static Endpoint[] smoothSchedule(List<Endpoint> endpoints) {
-        int total = 0;
-        for (Endpoint e : endpoints) {
-            total += e.weight();
-        }
-        if (total == 0) {
-            return new Endpoint[0];
-        }
+    static Endpoint[] smoothSchedule(Endpoint[] endpoints, int[] weights) {
+        int total = (int) Weights.total(weights);
         Endpoint[] out = new Endpoint[total];
-        int[] current = new int[endpoints.size()];
+        long[] current = new long[endpoints.length];
         for (int slot = 0; slot < total; slot++) {
             int best = -1;
-            for (int i = 0; i < endpoints.size(); i++) {
-                current[i] += endpoints.get(i).weight();
+            for (int i = 0; i < endpoints.length; i++) {
+                current[i] += weights[i];
                 if (best < 0 || current[i] > current[best]) {
                     best = i;
                 }
             }
             current[best] -= total;
-            out[slot] = endpoints.get(best);
+            out[slot] = endpoints[best];
         }
         return out;
-    }
-
-    @Override
-    public long nextTicket() {
-        return cursor.getAndIncrement();
-    }
-
-    @Override
-    public Endpoint pick(long ticket, int attempt) {
-        if (schedule.length == 0) {
-            return null;
-        }
-        Endpoint first = schedule[(int) Math.floorMod(ticket, (long) schedule.length)];
-        if (attempt == 0) {
-            return first;
-        }
-        // Later attempts: every other endpoint once, primaries first, starting after the first choice.
-        if (attempt >= fallbackOrder.length) {
-            return null;
-        }
-        int start = 0;
-        for (int i = 0; i < primaries; i++) {
-            if (fallbackOrder[i] == first) {
-                start = i;
-                break;
-            }
-        }
-        if (attempt < primaries) {
-            return fallbackOrder[(start + attempt) % primaries];
-        }
-        return fallbackOrder[attempt];
     }
 }

@@ -1,11 +1,12 @@
 package dev.portcullis.upstream.lb;
 
+import static dev.portcullis.upstream.TestEndpoints.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.config.HostPort;
-import dev.portcullis.observe.ProxyMetrics;
+import dev.portcullis.config.UpstreamConfig.Balance;
 import dev.portcullis.upstream.Endpoint;
-import java.net.InetSocketAddress;
+import dev.portcullis.upstream.TestEndpoints.Tries;
+import dev.portcullis.upstream.Upstream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,104 +14,77 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RoundRobinTest {
-    private static final ProxyMetrics METRICS = new ProxyMetrics();
 
-    private static Endpoint ep(String name, int weight, boolean backup) {
-        HostPort hp = new HostPort(name, 80);
-        return new Endpoint("u", hp, InetSocketAddress.createUnresolved(name, 80), weight, backup,
-                METRICS.endpoint("u", hp.toString()));
-    }
-
-    private static String sequence(RoundRobin rr, int n) {
+    private static String sequence(Upstream u, int n) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            sb.append(rr.pick(rr.nextTicket(), 0).address().host());
+            sb.append(u.choose(new Tries()).address().host());
         }
         return sb.toString();
     }
 
     @Test
-    void weights511GiveTheSmoothSequence() {
-        RoundRobin rr = new RoundRobin(List.of(ep("a", 5, false), ep("b", 1, false), ep("c", 1, false)));
-        assertThat(sequence(rr, 14)).isEqualTo("aabacaa" + "aabacaa");
+    void smoothWeightsSpreadTheHeavyEndpoint() {
+        assertThat(sequence(upstream(Balance.ROUND_ROBIN, "a:5", "b", "c"), 7)).isEqualTo("aabacaa");
     }
 
     @Test
     void equalWeightsRotate() {
-        RoundRobin rr = new RoundRobin(List.of(ep("a", 1, false), ep("b", 1, false), ep("c", 1, false)));
-        assertThat(sequence(rr, 7)).isEqualTo("abcabca");
+        assertThat(sequence(upstream(Balance.ROUND_ROBIN, "a", "b", "c"), 6)).isEqualTo("abcabc");
     }
 
     @Test
-    void shareFollowsWeights() {
-        RoundRobin rr = new RoundRobin(List.of(ep("a", 3, false), ep("b", 2, false)));
+    void weightsHoldOverManyRequests() {
+        Upstream u = upstream(Balance.ROUND_ROBIN, "a:3", "b:2");
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 500; i++) {
-            counts.merge(rr.pick(rr.nextTicket(), 0).address().host(), 1, Integer::sum);
+            counts.merge(u.choose(new Tries()).address().host(), 1, Integer::sum);
         }
         assertThat(counts).containsEntry("a", 300).containsEntry("b", 200);
-        assertThat(sequence(new RoundRobin(List.of(ep("a", 3, false), ep("b", 2, false))), 5)).isEqualTo("ababa");
+        assertThat(sequence(upstream(Balance.ROUND_ROBIN, "a:3", "b:2"), 5)).isEqualTo("ababa");
     }
 
     @Test
-    void fallbackVisitsEveryOtherEndpointOnceSkippingTheFirstChoice() {
-        RoundRobin rr = new RoundRobin(List.of(ep("a", 1, false), ep("b", 1, false), ep("c", 1, false)));
-        for (int t = 0; t < 6; t++) {
-            long ticket = rr.nextTicket();
-            List<String> tried = new ArrayList<>();
-            Endpoint e;
-            for (int attempt = 0; (e = rr.pick(ticket, attempt)) != null; attempt++) {
-                tried.add(e.address().host());
-                assertThat(attempt).isLessThan(10);
-            }
-            assertThat(tried).hasSize(3).doesNotHaveDuplicates();
-            assertThat(tried.get(0)).isEqualTo("abc".substring(t % 3, t % 3 + 1));
-        }
-    }
-
-    @Test
-    void fallbackWithWeightsNeverRepeatsTheFirstChoice() {
-        RoundRobin rr = new RoundRobin(List.of(ep("a", 5, false), ep("b", 1, false), ep("c", 1, false)));
+    void retriesVisitEveryEndpointOnce() {
+        Upstream u = upstream(Balance.ROUND_ROBIN, "a:5", "b", "c");
         for (int t = 0; t < 14; t++) {
-            long ticket = rr.nextTicket();
-            List<String> tried = new ArrayList<>();
+            Tries tries = new Tries();
+            List<String> hosts = new ArrayList<>();
             Endpoint e;
-            for (int attempt = 0; (e = rr.pick(ticket, attempt)) != null; attempt++) {
-                tried.add(e.address().host());
+            while ((e = tries.next(u)) != null) {
+                hosts.add(e.address().host());
+                assertThat(hosts).hasSizeLessThan(10);
             }
-            assertThat(tried).containsExactlyInAnyOrder("a", "b", "c");
+            assertThat(hosts).containsExactlyInAnyOrder("a", "b", "c");
         }
     }
 
     @Test
     void backupsOnlyAfterEveryPrimary() {
-        RoundRobin rr = new RoundRobin(List.of(ep("a", 1, false), ep("x", 1, true), ep("b", 1, false),
-                ep("y", 1, true)));
-        assertThat(sequence(rr, 6)).isEqualTo("ababab");
+        Upstream u = upstream(Balance.ROUND_ROBIN, "a", "x:1:backup", "b", "y:1:backup");
+        assertThat(sequence(u, 6)).isEqualTo("ababab");
         for (int t = 0; t < 4; t++) {
-            long ticket = rr.nextTicket();
-            List<String> tried = new ArrayList<>();
+            Tries tries = new Tries();
+            List<String> hosts = new ArrayList<>();
             Endpoint e;
-            for (int attempt = 0; (e = rr.pick(ticket, attempt)) != null; attempt++) {
-                tried.add(e.address().host());
+            while ((e = tries.next(u)) != null) {
+                hosts.add(e.address().host());
             }
-            assertThat(tried).hasSize(4);
-            assertThat(tried.subList(0, 2)).containsExactlyInAnyOrder("a", "b");
-            assertThat(tried.subList(2, 4)).containsExactly("x", "y");
+            assertThat(hosts).hasSize(4);
+            assertThat(hosts.subList(0, 2)).containsExactlyInAnyOrder("a", "b");
+            assertThat(hosts.subList(2, 4)).containsExactly("x", "y");
         }
     }
 
     @Test
-    void onlyBackupsAreUsedAsPrimaries() {
-        RoundRobin rr = new RoundRobin(List.of(ep("x", 1, true), ep("y", 1, true)));
-        assertThat(sequence(rr, 4)).isEqualTo("xyxy");
-    }
-
-    @Test
-    void ticketWrapsAroundWithoutNegativeIndex() {
-        RoundRobin rr = new RoundRobin(List.of(ep("a", 2, false), ep("b", 1, false)));
-        assertThat(rr.pick(Long.MAX_VALUE, 0)).isNotNull();
-        assertThat(rr.pick(Long.MIN_VALUE, 0)).isNotNull();
-        assertThat(rr.pick(-1, 1)).isNotNull();
+    void backupsTakeOverWhenEveryPrimaryIsDown() {
+        Upstream u = upstream(Balance.ROUND_ROBIN, "a", "b", "x:1:backup", "y:1:backup");
+        for (Endpoint e : u.endpoints()) {
+            if (!e.backup()) {
+                e.state().checkResult(false, 1, 1);
+            }
+        }
+        u.refresh();
+        assertThat(sequence(u, 4)).isEqualTo("xyxy");
     }
 }

@@ -1,0 +1,31 @@
+package dev.portcullis.upstream.lb;
+
+import dev.portcullis.config.UpstreamConfig;
+import dev.portcullis.upstream.Endpoint;
+
+/**
+ * A balancing algorithm of one upstream. {@link #build} turns the endpoints that may take traffic now, with their
+ * effective weights, into a {@link Picker}; anything that must outlive a rebuild (a round-robin cursor) is kept
+ * in the balancer.
+ */
+public interface Balancer {
+
+    /**
+     * @param endpoints the endpoints to choose among, never empty
+     * @param weights   their effective weights, each above 0 (config weight × agent percentage × slow-start ramp,
+     *                  scaled by {@link Weights#SCALE})
+     */
+    Picker build(Endpoint[] endpoints, int[] weights);
+
+    static Balancer of(UpstreamConfig config) {
+        return switch (config.balance()) {
+            case ROUND_ROBIN -> new RoundRobin();
+            case LEAST_CONNECTIONS -> new LeastConnections();
+            case RANDOM -> new RandomBalancer();
+            case POWER_OF_TWO -> new PowerOfTwo();
+            case CONSISTENT_HASH -> config.hashMethod() == UpstreamConfig.HashMethod.RING
+                    ? new RingHash() : new Maglev();
+            case PEAK_EWMA -> new PeakEwma();
+        };
+    }
+}
