@@ -14,6 +14,13 @@ public interface AdminContext {
 
     List<UpstreamView> upstreams();
 
+    /**
+     * Drains an endpoint (no new requests, those in flight finish) or puts it back.
+     *
+     * @return the endpoint after the change, or an error naming what was not found
+     */
+    DrainOutcome drain(String upstream, String address, boolean drained);
+
     /** Loads and applies the config again; called off the event loop, one call at a time. */
     ReloadOutcome reload();
 

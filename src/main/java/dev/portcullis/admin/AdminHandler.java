@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
     private static final String GET_HEAD = "GET, HEAD";
-    private static final Pattern DRAIN = Pattern.compile("/api/v1/upstreams/[^/]+/endpoints/[^/]+/drain");
+    private static final Pattern DRAIN = Pattern.compile("/api/v1/upstreams/([^/]+)/endpoints/([^/]+)/drain");
 
     private final AdminContext context;
     /** SHA-256 of the token, or null when none is required. */
@@ -99,8 +99,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             case "/api/v1/cache/purge" -> post(ctx, method, keepAlive);
             default -> {
-                if (DRAIN.matcher(path).matches()) {
-                    post(ctx, method, keepAlive);
+                java.util.regex.Matcher m = DRAIN.matcher(path);
+                if (m.matches()) {
+                    drain(ctx, method, m.group(1), m.group(2), keepAlive);
                 } else {
                     send(ctx, error(HttpResponseStatus.NOT_FOUND, "no admin endpoint at " + path), keepAlive);
                 }
@@ -117,6 +118,22 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             send(ctx, response.make(), keepAlive);
         } else {
             methodNotAllowed(ctx, GET_HEAD, keepAlive);
+        }
+    }
+
+    /** POST drains the endpoint, DELETE puts it back into service. */
+    private void drain(ChannelHandlerContext ctx, HttpMethod method, String upstream, String address, boolean keepAlive) {
+        if (!method.equals(HttpMethod.POST) && !method.equals(HttpMethod.DELETE)) {
+            methodNotAllowed(ctx, "POST, DELETE", keepAlive);
+            return;
+        }
+        String u = QueryStringDecoder.decodeComponent(upstream);
+        String a = QueryStringDecoder.decodeComponent(address);
+        DrainOutcome outcome = context.drain(u, a, method.equals(HttpMethod.POST));
+        if (outcome instanceof DrainOutcome.Done d) {
+            send(ctx, json(HttpResponseStatus.OK, AdminResponses.endpoint(d.endpoint())), keepAlive);
+        } else {
+            send(ctx, error(HttpResponseStatus.NOT_FOUND, ((DrainOutcome.NotFound) outcome).message()), keepAlive);
         }
     }
 

@@ -61,17 +61,14 @@ final class AdminResponses {
             Map<String, Object> um = new LinkedHashMap<>();
             um.put("name", u.name());
             um.put("balance", u.balance());
+            um.put("panic", u.panic());
+            um.put("active_endpoints", u.activeEndpoints());
+            um.put("connections", u.connections());
+            um.put("pending", u.pending());
+            um.put("active_requests", u.requests());
             List<Object> eps = new ArrayList<>();
             for (EndpointView e : u.endpoints()) {
-                Map<String, Object> em = new LinkedHashMap<>();
-                em.put("address", e.address());
-                em.put("weight", e.weight());
-                em.put("backup", e.backup());
-                em.put("health", e.health());
-                em.put("active_requests", e.activeRequests());
-                em.put("failures", e.failures());
-                em.put("ejected_until", e.ejectedUntilEpochMillis());
-                eps.add(em);
+                eps.add(endpoint(e));
             }
             um.put("endpoints", eps);
             list.add(um);
@@ -79,6 +76,25 @@ final class AdminResponses {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("upstreams", list);
         return body;
+    }
+
+    static Map<String, Object> endpoint(EndpointView e) {
+        Map<String, Object> em = new LinkedHashMap<>();
+        em.put("address", e.address());
+        em.put("weight", e.weight());
+        em.put("effective_weight", e.effectiveWeight());
+        em.put("backup", e.backup());
+        em.put("health", e.health());
+        em.put("checked", e.checked());
+        em.put("active_requests", e.activeRequests());
+        em.put("failures", e.failures());
+        em.put("consecutive_failures", e.consecutiveFailures());
+        em.put("ejections", e.ejections());
+        em.put("ejected_until", e.ejectedUntilEpochMillis() == null ? null
+                : java.time.Instant.ofEpochMilli(e.ejectedUntilEpochMillis()).toString());
+        em.put("drained", e.drained());
+        em.put("agent_weight_percent", e.agentWeightPercent());
+        return em;
     }
 
     static Map<String, Object> reload(ReloadOutcome outcome) {

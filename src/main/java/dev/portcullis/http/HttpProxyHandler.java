@@ -391,6 +391,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (ex.route != null) {
             ex.route.stats().record(ex.status, end - ex.startNanos);
         }
+        if (ex.endpoint != null) {
+            ex.endpoint.stats().record(ex.status, end - ex.startNanos);
+        }
         AccessLog accessLog = listener.accessLog();
         if (accessLog.enabled()) {
             accessLog.log(ex.toLogEntry(listener.name(), end));

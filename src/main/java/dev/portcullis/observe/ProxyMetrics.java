@@ -36,6 +36,10 @@ public final class ProxyMetrics {
     final Counter upstreamConnectFailures;
     final Gauge upstreamActiveRequests;
     final Counter upstreamFailures;
+    final Counter upstreamRequests;
+    final Histogram upstreamDuration;
+    final Gauge upstreamHealthy;
+    final Counter upstreamEjections;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -104,6 +108,33 @@ public final class ProxyMetrics {
         upstreamFailures = Counter.builder()
                 .name("portcullis_upstream_failures_total")
                 .help("Requests to an upstream endpoint that failed: reset, broken reply or timeout")
+                .labelNames("upstream", "endpoint")
+                .withoutExemplars()
+                .register(registry);
+        upstreamRequests = Counter.builder()
+                .name("portcullis_upstream_requests_total")
+                .help("Requests answered through an upstream endpoint, by the status class sent to the client")
+                .labelNames("upstream", "endpoint", "status")
+                .withoutExemplars()
+                .register(registry);
+        upstreamDuration = Histogram.builder()
+                .name("portcullis_upstream_request_duration_seconds")
+                .help("Time from the first byte of a request to the last byte of its response, by the endpoint that answered")
+                .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .labelNames("upstream", "endpoint")
+                .classicOnly()
+                .classicUpperBounds(DURATION_BUCKETS)
+                .withoutExemplars()
+                .register(registry);
+        upstreamHealthy = Gauge.builder()
+                .name("portcullis_upstream_endpoint_healthy")
+                .help("1 while the endpoint takes new requests (healthy, not ejected, not drained), else 0")
+                .labelNames("upstream", "endpoint")
+                .withoutExemplars()
+                .register(registry);
+        upstreamEjections = Counter.builder()
+                .name("portcullis_upstream_ejections_total")
+                .help("Times outlier detection ejected the endpoint")
                 .labelNames("upstream", "endpoint")
                 .withoutExemplars()
                 .register(registry);

@@ -1,19 +1,21 @@
 package dev.portcullis.runtime;
 
 import dev.portcullis.admin.AdminContext;
+import dev.portcullis.admin.DrainOutcome;
 import dev.portcullis.admin.EndpointView;
 import dev.portcullis.admin.ReloadOutcome;
 import dev.portcullis.admin.UpstreamView;
 import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.EndpointState;
 import dev.portcullis.upstream.Upstream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /** The running process as the admin API sees it. */
 final class AdminBridge implements AdminContext {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AdminBridge.class);
     private final Portcullis process;
 
     AdminBridge(Portcullis process) {
@@ -36,13 +38,51 @@ final class AdminBridge implements AdminContext {
         for (Upstream u : process.snapshot().upstreams().values()) {
             List<EndpointView> eps = new ArrayList<>();
             for (Endpoint e : u.endpoints()) {
-                // No active health checking yet: endpoints are "unchecked" until issue #3 adds it.
-                eps.add(new EndpointView(e.label(), e.weight(), e.backup(), "unchecked",
-                        e.stats().activeRequests(), e.stats().failures(), null));
+                eps.add(view(u, e));
             }
-            out.add(new UpstreamView(u.name(), u.config().balance().name().toLowerCase(Locale.ROOT), eps));
+            out.add(new UpstreamView(u.name(), u.config().balance().key, u.set().panic(), u.set().active().length,
+                    u.breaker().connections(), u.breaker().pending(), u.breaker().requests(), eps));
         }
         return out;
+    }
+
+    static EndpointView view(Upstream u, Endpoint e) {
+        EndpointState s = e.state();
+        long now = System.nanoTime();
+        String health;
+        if (s.drained()) {
+            health = "draining";
+        } else if (s.agentDown()) {
+            health = "down";
+        } else if (s.ejected(now)) {
+            health = "ejected";
+        } else {
+            health = s.healthy() ? "healthy" : "unhealthy";
+        }
+        long until = s.ejectedUntilEpochMillis();
+        return new EndpointView(e.label(), e.weight(), u.effectiveWeightNow(e), e.backup(), health,
+                u.config().healthCheck() != null, s.inFlight(), e.stats().failures(), s.consecutiveFailures(),
+                s.ejections(), until == 0 ? null : until, s.drained(), s.agentWeightPercent());
+    }
+
+    @Override
+    public DrainOutcome drain(String upstream, String address, boolean drained) {
+        Upstream u = process.snapshot().upstreams().get(upstream);
+        if (u == null) {
+            return new DrainOutcome.NotFound("no upstream '" + upstream + "'; upstreams: "
+                    + String.join(", ", process.snapshot().upstreams().keySet()));
+        }
+        for (Endpoint e : u.endpoints()) {
+            if (e.label().equalsIgnoreCase(address)) {
+                e.state().drained(drained);
+                u.refresh();
+                log.info("upstream {}: endpoint {} {} by the admin API", u.name(), e.label(),
+                        drained ? "drained (no new requests; those in flight finish)" : "back in service");
+                return new DrainOutcome.Done(view(u, e));
+            }
+        }
+        return new DrainOutcome.NotFound("upstream '" + upstream + "' has no endpoint '" + address + "'; endpoints: "
+                + String.join(", ", u.endpoints().stream().map(Endpoint::label).toList()));
     }
 
     @Override

@@ -124,6 +124,7 @@ public final class Upstream {
                 return;
             }
             e.state().eject(now, od.ejectionTime().toNanos());
+            e.stats().ejected();
             LOG.warn("upstream {}: endpoint {} ejected for {} ms after {} failures in a row (ejection #{})", name(),
                     e.label(), (e.state().ejectedUntilNanos() - now) / 1_000_000, failures, e.state().ejections());
             refresh();
@@ -177,6 +178,7 @@ public final class Upstream {
         List<Endpoint> fallback = new ArrayList<>();
         List<Endpoint> fallbackBackups = new ArrayList<>();
         for (Endpoint e : all) {
+            e.stats().available(available(e, now));
             if (e.state().drained()) {
                 continue;
             }

@@ -105,16 +105,23 @@ class AdminServerTest {
     @Test
     void upstreams() throws Exception {
         start(null);
-        context.upstreams = List.of(new UpstreamView("backend", "round_robin", List.of(
-                new EndpointView("127.0.0.1:9001", 1, false, "healthy", 3, 0, null),
-                new EndpointView("127.0.0.1:9002", 2, true, "ejected", 0, 7, 1700000000000L))));
+        context.upstreams = List.of(new UpstreamView("backend", "round_robin", false, 1, 4, 0, 3, List.of(
+                new EndpointView("127.0.0.1:9001", 1, 100, false, "healthy", true, 3, 0, 0, 0, null, false, 100),
+                new EndpointView("127.0.0.1:9002", 2, 200, true, "ejected", false, 0, 7, 0, 1, 1700000000000L, false,
+                        100))));
         HttpResponse<String> r = get("/api/v1/upstreams");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo("{\"upstreams\":[{\"name\":\"backend\",\"balance\":\"round_robin\",\"endpoints\":["
-                + "{\"address\":\"127.0.0.1:9001\",\"weight\":1,\"backup\":false,\"health\":\"healthy\","
-                + "\"active_requests\":3,\"failures\":0,\"ejected_until\":null},"
-                + "{\"address\":\"127.0.0.1:9002\",\"weight\":2,\"backup\":true,\"health\":\"ejected\","
-                + "\"active_requests\":0,\"failures\":7,\"ejected_until\":1700000000000}]}]}");
+        assertThat(r.body()).isEqualTo("{\"upstreams\":[{\"name\":\"backend\",\"balance\":\"round_robin\","
+                + "\"panic\":false,\"active_endpoints\":1,\"connections\":4,\"pending\":0,\"active_requests\":3,"
+                + "\"endpoints\":["
+                + "{\"address\":\"127.0.0.1:9001\",\"weight\":1,\"effective_weight\":100,\"backup\":false,"
+                + "\"health\":\"healthy\",\"checked\":true,\"active_requests\":3,\"failures\":0,"
+                + "\"consecutive_failures\":0,\"ejections\":0,\"ejected_until\":null,\"drained\":false,"
+                + "\"agent_weight_percent\":100},"
+                + "{\"address\":\"127.0.0.1:9002\",\"weight\":2,\"effective_weight\":200,\"backup\":true,"
+                + "\"health\":\"ejected\",\"checked\":false,\"active_requests\":0,\"failures\":7,"
+                + "\"consecutive_failures\":0,\"ejections\":1,\"ejected_until\":\"2023-11-14T22:13:20Z\","
+                + "\"drained\":false,\"agent_weight_percent\":100}]}]}");
     }
 
     @Test

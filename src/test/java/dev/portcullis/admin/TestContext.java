@@ -31,6 +31,11 @@ final class TestContext implements AdminContext {
     }
 
     @Override
+    public DrainOutcome drain(String upstream, String address, boolean drained) {
+        return new DrainOutcome.NotFound("no upstream '" + upstream + "'");
+    }
+
+    @Override
     public ReloadOutcome reload() {
         reloadThread.set(Thread.currentThread().getName());
         return reload.get();
