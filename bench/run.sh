@@ -2,6 +2,7 @@
 # Side-by-side reverse-proxy benchmark (nginx, HAProxy, Portcullis) on 127.0.0.1.
 # Thin wrapper: installs missing tools, then runs bench/bench.py "$@".
 # Usage: bench/run.sh [--only nginx,haproxy[,portcullis][,direct]] [--workers 1,2] ...
+#        bench/run.sh lb [--rounds 3]      Portcullis throughput with each balancing algorithm
 # Env:   BENCH_DURATION (10) BENCH_CONNECTIONS (64) BENCH_CONNECTIONS_1M (16)
 #        BENCH_THREADS (2) BENCH_ROUNDS (3) BENCH_WARMUP (3) BENCH_WARMUP_PORTCULLIS (10)
 #        PORTCULLIS_JAR (target/portcullis.jar, relative to the repo root)
@@ -45,4 +46,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-python3 bench/bench.py "$@"
+if [ "${1:-}" = lb ]; then
+  shift
+  python3 bench/lb_throughput.py "$@"   # throughput by balancing algorithm (bench/README.md)
+else
+  python3 bench/bench.py "$@"
+fi
