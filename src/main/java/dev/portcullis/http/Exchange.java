@@ -35,6 +35,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     private Map<String, List<String>> queryParameters;
     CompiledRoute route;
     Endpoint endpoint;
+    /** The upstream's sticky cookie as the client sent it (null: none, or no sticky); read before the first try. */
+    String stickyCookie;
     int status;
     long bytesSent;
     long requestBodyBytes;
