@@ -26,6 +26,19 @@ public record CompiledRoute(String name, RouteTarget target, FilterChain filters
         public static final long DEFAULT_TIMEOUT_NANOS = 15_000_000_000L;
     }
 
+    /** The metrics of a request that went to {@code used} (null: none): a split route counts per upstream. */
+    public RouteStats statsFor(Upstream used) {
+        if (used != null && target instanceof RouteTarget.Split s) {
+            Upstream[] ups = s.upstreams();
+            for (int i = 0; i < ups.length; i++) {
+                if (ups[i] == used) {
+                    return s.stats()[i];
+                }
+            }
+        }
+        return stats;
+    }
+
     /** The upstream name for logs and metrics, or "-" when the route answers itself. */
     public String upstreamName() {
         if (target instanceof RouteTarget.ToUpstream u) {

@@ -199,6 +199,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     }
 
     private void proxy(Exchange ex, Upstream upstream) {
+        ex.upstream = upstream;
         HttpRequest req = ex.request;
         HttpHeaders h = req.headers();
         long length = HttpUtil.getContentLength(req, -1L);
@@ -399,7 +400,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         endMirror();
         long end = System.nanoTime();
         if (ex.route != null) {
-            ex.route.stats().record(ex.status, end - ex.startNanos);
+            ex.route.statsFor(ex.upstream).record(ex.status, end - ex.startNanos);
         }
         AccessLog accessLog = listener.accessLog();
         if (accessLog.enabled()) {

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * socket not writable, with more than {@value #MAX_BEHIND_BYTES} bytes or {@value #MAX_QUEUED_CHUNKS} chunks
  * waiting) it is given up rather than pausing the client. The copy's Host gets "-shadow" appended to its host part
  * (as Envoy does), so the mirror's logs tell copies apart. Failures are counted in
- * {@code portcullis_mirror_requests_total} and logged at most once per {@value #WARN_EVERY_SECONDS} s at warn.
+ * {@code portcullis_mirror_requests_total} and logged at most once per {@value #WARN_EVERY_SECONDS} s at warn. A copy
+ * is not sent while the mirror upstream's {@code circuit_breaker.max_requests} copies (and requests) are in
+ * flight, nor beyond {@value #MAX_COPIES_IN_FLIGHT} copies in flight in the process.
  *
  * <p>Once the client's exchange is over the copy goes on by itself if it had the whole request, until its
  * answer ends or its timeout (the route's, else 15 s) passes.
@@ -48,6 +50,12 @@ final class MirrorLeg implements UpstreamUser, PickContext {
     static final int MAX_BEHIND_BYTES = 1024 * 1024;
     static final int MAX_QUEUED_CHUNKS = 256;
     private static final int WARN_EVERY_SECONDS = 10;
+    /**
+     * Copies in flight in the process at most, whatever the mirror's circuit breaker says: a mirror that hangs
+     * must not take every file descriptor the real requests need.
+     */
+    static final int MAX_COPIES_IN_FLIGHT = 4096;
+    private static final java.util.concurrent.atomic.AtomicInteger copiesInFlight = new java.util.concurrent.atomic.AtomicInteger();
     private static final AtomicLong nextWarnNanos = new AtomicLong(System.nanoTime());
 
     private final CompiledRoute.Mirror mirror;
@@ -68,6 +76,8 @@ final class MirrorLeg implements UpstreamUser, PickContext {
     private long behindBytes;
     private ScheduledFuture<?> timeout;
     private boolean counted;
+    private boolean inFlight;
+    private boolean admitted;
     private boolean requestEnded;
     private boolean requestWritten;
     private boolean unflushed;
@@ -102,6 +112,18 @@ final class MirrorLeg implements UpstreamUser, PickContext {
     }
 
     private void start(Exchange ex) {
+        if (copiesInFlight.incrementAndGet() > MAX_COPIES_IN_FLIGHT) {
+            copiesInFlight.decrementAndGet();
+            end(Result.SKIPPED, MAX_COPIES_IN_FLIGHT + " copies are in flight already");
+            return;
+        }
+        inFlight = true;
+        String limit = upstream.breaker().tryStartRequest();
+        if (limit != null) {
+            end(Result.SKIPPED, "the mirror upstream's circuit breaker is at " + limit);
+            return;
+        }
+        admitted = true;
         pickFor = ex;
         endpoint = upstream.choose(this);
         pickFor = null;
@@ -338,6 +360,14 @@ final class MirrorLeg implements UpstreamUser, PickContext {
         if (counted) {
             counted = false;
             endpoint.requestFinished();
+        }
+        if (admitted) {
+            admitted = false;
+            upstream.breaker().requestFinished();
+        }
+        if (inFlight) {
+            inFlight = false;
+            copiesInFlight.decrementAndGet();
         }
         mirror.stats().record(result);
         if (result != Result.OK) {

@@ -16,7 +16,9 @@ public final class MirrorStats {
         /** No complete answer within the route's timeout (15 s without one). */
         TIMEOUT("timeout"),
         /** Given up by the proxy: the mirror took the body too slowly, or the client's request broke off. */
-        ABANDONED("abandoned");
+        ABANDONED("abandoned"),
+        /** Not sent: the mirror upstream's circuit breaker (max_requests) or the process's copy limit was reached. */
+        SKIPPED("skipped");
 
         final String label;
 

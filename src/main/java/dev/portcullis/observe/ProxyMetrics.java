@@ -111,7 +111,7 @@ public final class ProxyMetrics {
                 .register(registry);
         mirrorRequests = Counter.builder()
                 .name("portcullis_mirror_requests_total")
-                .help("Copies of requests sent to a route's mirror upstream, by result (ok, failed, timeout, abandoned)")
+                .help("Copies of requests sent to a route's mirror upstream, by result (ok, failed, timeout, abandoned, skipped)")
                 .labelNames("listener", "route", "upstream", "result")
                 .withoutExemplars()
                 .register(registry);

@@ -104,7 +104,7 @@ public final class SnapshotCompiler {
             target = new RouteTarget.ToUpstream(upstreams.get(p.upstream()));
             upstreamName = p.upstream();
         } else if (action instanceof RouteAction.Split sp) {
-            target = RouteTarget.Split.of(sp, upstreams);
+            target = RouteTarget.Split.of(sp, upstreams, name -> metrics.route(listener, r.name(), name));
             upstreamName = ((RouteTarget.Split) target).label();
         } else if (action instanceof RouteAction.Redirect rd) {
             target = new RouteTarget.Redirect(Template.compile(rd.to()), rd.status());

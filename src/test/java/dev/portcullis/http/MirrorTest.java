@@ -9,6 +9,7 @@ import dev.portcullis.testing.RawExchange;
 import dev.portcullis.testing.ScriptedBackend;
 import dev.portcullis.testing.TestProxy;
 import dev.portcullis.testing.Wire;
+import dev.portcullis.upstream.Upstream;
 import java.io.ByteArrayInputStream;
 import java.net.Socket;
 import java.net.http.HttpClient;
@@ -228,6 +229,20 @@ class MirrorTest {
     }
 
     @Test
+    void mirrorCircuitBreakerCapsTheCopiesInFlight() throws Exception {
+        RawBackend main = backend("main", 0);
+        RawBackend shadow = hanging(true);
+        proxy = TestProxy.start(yaml(main.address(), shadow.address(), "100", "\n        timeout: 30s")
+                .replace("connect_timeout: 2s", "connect_timeout: 2s, circuit_breaker: { max_requests: 2 }"));
+        for (int i = 0; i < 6; i++) {
+            assertThat(send(request("/cb" + i)).statusCode()).isEqualTo(200);
+        }
+        assertThat(mirrored(MirrorStats.Result.SKIPPED)).isEqualTo(4);
+        await().atMost(Duration.ofSeconds(10)).until(() -> shadow.requests.size() == 2);
+        assertThat(proxy.process().snapshot().upstreams().get("shadow").breaker().requests()).isEqualTo(2);
+    }
+
+    @Test
     void copiesTimeOutWithTheRoute() throws Exception {
         RawBackend main = backend("main", 0);
         RawBackend shadow = hanging(true);
@@ -236,6 +251,9 @@ class MirrorTest {
             assertThat(send(request("/t" + i)).statusCode()).isEqualTo(200);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> mirrored(MirrorStats.Result.TIMEOUT) == 3);
+        Upstream shadowUpstream = proxy.process().snapshot().upstreams().get("shadow");
+        assertThat(shadowUpstream.breaker().requests()).as("every copy's count given back").isZero();
+        assertThat(shadowUpstream.endpoints().get(0).state().inFlight()).isZero();
     }
 
     @Test

@@ -116,6 +116,15 @@ class SplitTest {
                 logged.merge(j.get("upstream"), 1, Integer::sum);
             }
             assertThat(logged).isEqualTo(Map.of("stable", stable, "canary", canary));
+
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            p.process().metrics().writeText(out);
+            String metrics = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(metrics)
+                    .contains("portcullis_requests_total{listener=\"web\",route=\"canary\",status=\"2xx\",upstream=\"stable\"} "
+                            + stable + ".0")
+                    .contains("portcullis_requests_total{listener=\"web\",route=\"canary\",status=\"2xx\",upstream=\"canary\"} "
+                            + canary + ".0");
         }
     }
 
