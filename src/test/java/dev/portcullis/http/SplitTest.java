@@ -129,6 +129,27 @@ class SplitTest {
     }
 
     @Test
+    void choiceFollowsTheWeightsClosely() {
+        dev.portcullis.upstream.Upstream a = dev.portcullis.upstream.TestEndpoints.upstream(
+                dev.portcullis.config.UpstreamConfig.Balance.ROUND_ROBIN, "a");
+        dev.portcullis.upstream.Upstream b = dev.portcullis.upstream.TestEndpoints.upstream(
+                dev.portcullis.config.UpstreamConfig.Balance.ROUND_ROBIN, "b");
+        RouteTarget.Split split = RouteTarget.Split.of(new dev.portcullis.config.RouteAction.Split(List.of(
+                new dev.portcullis.config.RouteAction.Split.Branch("a", 0),
+                new dev.portcullis.config.RouteAction.Split.Branch("b", 9),
+                new dev.portcullis.config.RouteAction.Split.Branch("a", 1))), Map.of("a", a, "b", b), name -> null);
+        int n = 100_000;
+        int toA = 0;
+        for (int i = 0; i < n; i++) {
+            if (split.choose() == a) {
+                toA++;
+            }
+        }
+        // 10% within half a point (the standard deviation is 0.095 points)
+        assertThat(toA * 100.0 / n).isBetween(9.5, 10.5);
+    }
+
+    @Test
     void weightZeroSendsNothing() throws Exception {
         try (RawBackend a = named("stable"); RawBackend b = named("canary");
              TestProxy p = TestProxy.start(yaml("{ path: off }", a, 1, b, 0))) {
