@@ -9,27 +9,18 @@ import dev.portcullis.upstream.pool.UpstreamPools;
 import dev.portcullis.upstream.pool.UpstreamUser;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A copy of one request sent to the route's {@code mirror} upstream; the answer is read and dropped. It never
@@ -38,25 +29,16 @@ import org.slf4j.LoggerFactory;
  * socket not writable, with more than {@value #MAX_BEHIND_BYTES} bytes or {@value #MAX_QUEUED_CHUNKS} chunks
  * waiting) it is given up rather than pausing the client. The copy's Host gets "-shadow" appended to its host part
  * (as Envoy does), so the mirror's logs tell copies apart. Failures are counted in
- * {@code portcullis_mirror_requests_total} and logged at most once per {@value #WARN_EVERY_SECONDS} s at warn. A copy
- * is not sent while the mirror upstream's {@code circuit_breaker.max_requests} copies (and requests) are in
- * flight, nor beyond {@value #MAX_COPIES_IN_FLIGHT} copies in flight in the process.
+ * {@code portcullis_mirror_requests_total} and logged sparingly ({@link MirrorGate}). A copy is not sent while the
+ * mirror upstream's {@code circuit_breaker.max_requests} are in flight, nor beyond
+ * {@value MirrorGate#MAX_COPIES_IN_FLIGHT} copies in flight in the process.
  *
  * <p>Once the client's exchange is over the copy goes on by itself if it had the whole request, until its
  * answer ends or its timeout (the route's, else 15 s) passes.
  */
 final class MirrorLeg implements UpstreamUser, PickContext {
-    private static final Logger log = LoggerFactory.getLogger(MirrorLeg.class);
     static final int MAX_BEHIND_BYTES = 1024 * 1024;
     static final int MAX_QUEUED_CHUNKS = 256;
-    private static final int WARN_EVERY_SECONDS = 10;
-    /**
-     * Copies in flight in the process at most, whatever the mirror's circuit breaker says: a mirror that hangs
-     * must not take every file descriptor the real requests need.
-     */
-    static final int MAX_COPIES_IN_FLIGHT = 4096;
-    private static final java.util.concurrent.atomic.AtomicInteger copiesInFlight = new java.util.concurrent.atomic.AtomicInteger();
-    private static final AtomicLong nextWarnNanos = new AtomicLong(System.nanoTime());
 
     private final CompiledRoute.Mirror mirror;
     private final Upstream upstream;
@@ -76,7 +58,6 @@ final class MirrorLeg implements UpstreamUser, PickContext {
     private long behindBytes;
     private ScheduledFuture<?> timeout;
     private boolean counted;
-    private boolean inFlight;
     private boolean admitted;
     private boolean requestEnded;
     private boolean requestWritten;
@@ -112,15 +93,9 @@ final class MirrorLeg implements UpstreamUser, PickContext {
     }
 
     private void start(Exchange ex) {
-        if (copiesInFlight.incrementAndGet() > MAX_COPIES_IN_FLIGHT) {
-            copiesInFlight.decrementAndGet();
-            end(Result.SKIPPED, MAX_COPIES_IN_FLIGHT + " copies are in flight already");
-            return;
-        }
-        inFlight = true;
-        String limit = upstream.breaker().tryStartRequest();
-        if (limit != null) {
-            end(Result.SKIPPED, "the mirror upstream's circuit breaker is at " + limit);
+        String refused = MirrorGate.admit(upstream);
+        if (refused != null) {
+            end(Result.SKIPPED, refused);
             return;
         }
         admitted = true;
@@ -131,11 +106,7 @@ final class MirrorLeg implements UpstreamUser, PickContext {
             end(Result.FAILED, "no healthy endpoint in upstream '" + upstream.name() + "'");
             return;
         }
-        HttpRequest src = ex.request;
-        HttpHeaders h = src.headers().copy();
-        String host = h.get(HttpHeaderNames.HOST);
-        h.set(HttpHeaderNames.HOST, shadowHost(host == null ? endpoint.label() : host));
-        head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, src.method(), src.uri(), h);
+        head = ShadowCopy.head(ex.request, endpoint.label());
         timeout = pools.loop().schedule(() -> end(Result.TIMEOUT, "no complete answer within "
                 + mirror.timeoutNanos() / 1_000_000 + " ms"), mirror.timeoutNanos(), TimeUnit.NANOSECONDS);
         UpstreamConnection c = pools.poll(endpoint);
@@ -144,15 +115,6 @@ final class MirrorLeg implements UpstreamUser, PickContext {
         } else {
             connect();
         }
-    }
-
-    /** "example.com:8080" becomes "example.com-shadow:8080", "example.com" becomes "example.com-shadow". */
-    static String shadowHost(String host) {
-        int colon = host.lastIndexOf(':');
-        if (colon > 0 && colon > host.lastIndexOf(']')) {
-            return host.substring(0, colon) + "-shadow" + host.substring(colon);
-        }
-        return host + "-shadow";
     }
 
     private void connect() {
@@ -199,13 +161,9 @@ final class MirrorLeg implements UpstreamUser, PickContext {
         if (done) {
             return;
         }
-        HttpContent copy;
-        if (c instanceof LastHttpContent last) {
+        HttpContent copy = ShadowCopy.duplicate(c);
+        if (c instanceof LastHttpContent) {
             requestEnded = true;
-            copy = !c.content().isReadable() && last.trailingHeaders().isEmpty() ? LastHttpContent.EMPTY_LAST_CONTENT
-                    : new DefaultLastHttpContent(c.content().retainedDuplicate(), last.trailingHeaders().copy());
-        } else {
-            copy = new DefaultHttpContent(c.content().retainedDuplicate());
         }
         if (conn != null) {
             write(copy);
@@ -363,28 +321,11 @@ final class MirrorLeg implements UpstreamUser, PickContext {
         }
         if (admitted) {
             admitted = false;
-            upstream.breaker().requestFinished();
-        }
-        if (inFlight) {
-            inFlight = false;
-            copiesInFlight.decrementAndGet();
+            MirrorGate.release(upstream);
         }
         mirror.stats().record(result);
         if (result != Result.OK) {
-            logFailure(result, why);
-        }
-    }
-
-    private void logFailure(Result result, String why) {
-        long now = System.nanoTime();
-        long next = nextWarnNanos.get();
-        String target = endpoint == null ? upstream.name() : endpoint.toString();
-        if (now - next >= 0 && nextWarnNanos.compareAndSet(next, now + TimeUnit.SECONDS.toNanos(WARN_EVERY_SECONDS))) {
-            log.warn("route {}: mirror {}: copy {}: {} (the real request is not affected; more such failures in the "
-                    + "next {} s are logged at debug, all are counted in portcullis_mirror_requests_total)",
-                    routeName, target, result.name().toLowerCase(java.util.Locale.ROOT), why, WARN_EVERY_SECONDS);
-        } else if (log.isDebugEnabled()) {
-            log.debug("route {}: mirror {}: copy {}: {}", routeName, target, result, why);
+            MirrorGate.logFailure(routeName, endpoint == null ? upstream.name() : endpoint, result, why);
         }
     }
 }

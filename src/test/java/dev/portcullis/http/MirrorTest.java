@@ -113,6 +113,11 @@ class MirrorTest {
         return HttpRequest.newBuilder(proxy.uri("web", path));
     }
 
+    private static List<Wire.Message> byTestHeader(RawBackend b) {
+        return b.requests.stream().sorted(java.util.Comparator.comparingInt(m -> Integer.parseInt(m.header("X-Test"))))
+                .toList();
+    }
+
     /** Headers as sorted "name: value" lines, Host left out. */
     private static List<String> headersBut(Wire.Message m, String left) {
         return m.headers().stream().filter(h -> !h[0].equalsIgnoreCase(left))
@@ -135,15 +140,16 @@ class MirrorTest {
                 request("/d").DELETE(),
                 request("/e").method("HEAD", HttpRequest.BodyPublishers.noBody()),
                 request("/upload2").POST(HttpRequest.BodyPublishers.ofByteArray(mib)));
-        for (HttpRequest.Builder b : requests) {
-            HttpResponse<String> r = send(b.header("X-Test", "t"));
+        for (int i = 0; i < requests.size(); i++) {
+            HttpResponse<String> r = send(requests.get(i).header("X-Test", String.valueOf(i)));
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).isIn("main", ""); // HEAD has no body
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> shadow.requests.size() == requests.size());
         await().atMost(Duration.ofSeconds(10)).until(() -> mirrored(MirrorStats.Result.OK) == requests.size());
-        List<Wire.Message> seenMain = new ArrayList<>(main.requests);
-        List<Wire.Message> seenShadow = new ArrayList<>(shadow.requests);
+        // copies travel on several connections, so they may arrive out of order: match them by X-Test
+        List<Wire.Message> seenMain = byTestHeader(main);
+        List<Wire.Message> seenShadow = byTestHeader(shadow);
         for (int i = 0; i < requests.size(); i++) {
             Wire.Message m = seenMain.get(i);
             Wire.Message s = seenShadow.get(i);
