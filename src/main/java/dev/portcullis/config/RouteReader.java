@@ -205,12 +205,23 @@ final class RouteReader {
         Section m = route.section("mirror");
         m.keys(List.of("upstream", "percent"), List.of());
         String name = m.requiredString("upstream");
-        double percent = m.parse("percent", 100.0, "a percentage", s -> Values.percent(s.trim().endsWith("%") ? s : s + "%"));
+        double percent = m.parse("percent", 100.0, "a percentage", RouteReader::mirrorPercent);
         if (name == null) {
             return null;
         }
         semantics.upstreamRef(name, m.line("upstream"), m.path("upstream"));
         return new MirrorConfig(name, percent);
+    }
+
+    /** 0..100, with or without '%'; errors quote what the user wrote. */
+    private static double mirrorPercent(String text) {
+        String t = text.trim();
+        try {
+            return Values.percent(t.endsWith("%") ? t : t + "%");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid mirror percentage '" + text
+                    + "'; expected a number from 0 to 100 (a '%' is optional), such as 10 or 0.5%");
+        }
     }
 
     private static RouteAction redirect(Section r) {

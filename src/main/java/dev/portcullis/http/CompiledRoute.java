@@ -2,6 +2,7 @@ package dev.portcullis.http;
 
 import dev.portcullis.config.RetryConfig;
 import dev.portcullis.http.filter.FilterChain;
+import dev.portcullis.observe.MirrorStats;
 import dev.portcullis.observe.RouteStats;
 import dev.portcullis.upstream.Upstream;
 
@@ -16,8 +17,27 @@ import dev.portcullis.upstream.Upstream;
 public record CompiledRoute(String name, RouteTarget target, FilterChain filters, RouteStats stats,
                             long timeoutNanos, RetryConfig retry, Mirror mirror) {
 
-    /** Copies of {@code percent} of requests go to {@code upstream}. */
-    public record Mirror(Upstream upstream, double percent) {}
+    /**
+     * Copies of {@code percent} of requests go to {@code upstream}.
+     *
+     * @param timeoutNanos how long a copy may take before it is given up (the route's timeout, else 15 s)
+     */
+    public record Mirror(Upstream upstream, double percent, long timeoutNanos, MirrorStats stats) {
+        public static final long DEFAULT_TIMEOUT_NANOS = 15_000_000_000L;
+    }
+
+    /** The metrics of a request that went to {@code used} (null: none): a split route counts per upstream. */
+    public RouteStats statsFor(Upstream used) {
+        if (used != null && target instanceof RouteTarget.Split s) {
+            Upstream[] ups = s.upstreams();
+            for (int i = 0; i < ups.length; i++) {
+                if (ups[i] == used) {
+                    return s.stats()[i];
+                }
+            }
+        }
+        return stats;
+    }
 
     /** The upstream name for logs and metrics, or "-" when the route answers itself. */
     public String upstreamName() {

@@ -5,6 +5,7 @@ import dev.portcullis.observe.AccessLogEntry;
 import dev.portcullis.template.Placeholder;
 import dev.portcullis.template.PlaceholderSource;
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.Upstream;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
@@ -34,7 +35,11 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     String upstreamPath;
     private Map<String, List<String>> queryParameters;
     CompiledRoute route;
+    /** The upstream the request was sent to (for a split route, the one chosen); null when answered locally. */
+    Upstream upstream;
     Endpoint endpoint;
+    /** The upstream's sticky cookie as the client sent it (null: none, or no sticky); read before the first try. */
+    String stickyCookie;
     int status;
     long bytesSent;
     long requestBodyBytes;

@@ -44,6 +44,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private ListenerLimits limits;
     private Exchange current;
     private UpstreamLeg leg;
+    /** The copy of the current request for the route's mirror, while it takes body chunks; else null. */
+    private MirrorLeg mirror;
     private PipelinedRequests pipelined;
     private boolean inReadLoop;
     /** The connection is ending: anything read from now on is dropped, never routed or forwarded. */
@@ -154,6 +156,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (leg != null) {
             leg.flush();
         }
+        if (mirror != null) {
+            mirror.flush();
+        }
         flushIfNeeded();
         ctx.fireChannelReadComplete();
     }
@@ -194,6 +199,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     }
 
     private void proxy(Exchange ex, Upstream upstream) {
+        ex.upstream = upstream;
         HttpRequest req = ex.request;
         HttpHeaders h = req.headers();
         long length = HttpUtil.getContentLength(req, -1L);
@@ -223,6 +229,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             return;
         }
         UpstreamRequest.target(ex);
+        mirror = MirrorLeg.maybeStart(this, ex);
         leg = new UpstreamLeg(this, ex, upstream);
         leg.start();
     }
@@ -249,6 +256,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             failExchange(ex, LocalReply.fatal(413, "request body is over the limit of " + limits.maxBodySize()
                     + " bytes"));
             return;
+        }
+        if (mirror != null) {
+            mirror.tee(c); // before the chunk is handed on (and maybe released)
         }
         boolean last = c instanceof LastHttpContent;
         if (last) {
@@ -387,9 +397,10 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         current = null;
         leg = null;
+        endMirror();
         long end = System.nanoTime();
         if (ex.route != null) {
-            ex.route.stats().record(ex.status, end - ex.startNanos);
+            ex.route.statsFor(ex.upstream).record(ex.status, end - ex.startNanos);
         }
         if (ex.endpoint != null) {
             ex.endpoint.stats().record(ex.status, end - ex.startNanos);
@@ -438,6 +449,16 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         leg = null;
         if (l != null) {
             l.abort();
+        }
+        endMirror();
+    }
+
+    /** The mirror copy goes on alone if it has the whole request; else it is dropped. */
+    private void endMirror() {
+        MirrorLeg m = mirror;
+        mirror = null;
+        if (m != null) {
+            m.exchangeEnded();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.portcullis.http;
 
 import dev.portcullis.config.RouteAction;
+import dev.portcullis.observe.RouteStats;
 import dev.portcullis.template.Template;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.lb.Weights;
@@ -8,6 +9,7 @@ import io.netty.util.AsciiString;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 
 /** The action of a compiled route. */
 public sealed interface RouteTarget {
@@ -18,20 +20,24 @@ public sealed interface RouteTarget {
      * A weighted choice of upstream per request ({@code split}).
      *
      * @param prefix running sums of the weights; a request takes the first upstream whose sum is above its draw
+     * @param stats  per branch: the route's metrics labelled with the upstream the request went to
      */
-    record Split(Upstream[] upstreams, long[] prefix, String label) implements RouteTarget {
+    record Split(Upstream[] upstreams, long[] prefix, String label, RouteStats[] stats) implements RouteTarget {
 
-        public static Split of(RouteAction.Split config, Map<String, Upstream> byName) {
+        public static Split of(RouteAction.Split config, Map<String, Upstream> byName,
+                               Function<String, RouteStats> statsByUpstream) {
             List<RouteAction.Split.Branch> branches = config.branches();
             Upstream[] ups = new Upstream[branches.size()];
+            RouteStats[] stats = new RouteStats[branches.size()];
             int[] weights = new int[branches.size()];
             for (int i = 0; i < ups.length; i++) {
                 ups[i] = byName.get(branches.get(i).upstream());
                 weights[i] = branches.get(i).weight();
+                stats[i] = statsByUpstream.apply(branches.get(i).upstream());
             }
             String label = branches.stream().map(RouteAction.Split.Branch::upstream).distinct()
                     .collect(java.util.stream.Collectors.joining("|"));
-            return new Split(ups, Weights.prefixSums(weights), label);
+            return new Split(ups, Weights.prefixSums(weights), label, stats);
         }
 
         /** The upstream for one request. */

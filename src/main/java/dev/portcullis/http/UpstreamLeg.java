@@ -74,7 +74,10 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     }
 
     private void tryNextEndpoint() {
-        Endpoint e = upstream.choose(this);
+        Endpoint e = attempt == 0 ? StickyCookie.pinned(ex, upstream, this) : null;
+        if (e == null) {
+            e = upstream.choose(this);
+        }
         if (e == null) {
             if (attempt == 0) {
                 fail(503, "no healthy endpoint in upstream '" + upstream.name() + "'");
@@ -244,6 +247,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         boolean bodyless = ex.head || code == 204 || code == 304;
         boolean lengthUnknown = !bodyless && !res.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
         Headers.removeHopByHop(res.headers());
+        StickyCookie.onResponse(ex, upstream, res);
         client.onResponseHead(ex, res, lengthUnknown);
     }
 

@@ -40,6 +40,7 @@ public final class ProxyMetrics {
     final Histogram upstreamDuration;
     final Gauge upstreamHealthy;
     final Counter upstreamEjections;
+    final Counter mirrorRequests;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -47,6 +48,7 @@ public final class ProxyMetrics {
     private final ConcurrentMap<RouteKey, RouteStats> routes = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
     private final ConcurrentMap<EndpointKey, EndpointStats> endpoints = new ConcurrentHashMap<>();
+    private final ConcurrentMap<RouteKey, MirrorStats> mirrors = new ConcurrentHashMap<>();
 
     private record RouteKey(String listener, String route, String upstream) {}
 
@@ -138,6 +140,12 @@ public final class ProxyMetrics {
                 .labelNames("upstream", "endpoint")
                 .withoutExemplars()
                 .register(registry);
+        mirrorRequests = Counter.builder()
+                .name("portcullis_mirror_requests_total")
+                .help("Copies of requests sent to a route's mirror upstream, by result (ok, failed, timeout, abandoned, skipped)")
+                .labelNames("listener", "route", "upstream", "result")
+                .withoutExemplars()
+                .register(registry);
         accessLogDropped = Counter.builder()
                 .name("portcullis_access_log_dropped_total")
                 .help("Access log lines dropped because the writer fell behind or could not write")
@@ -162,6 +170,12 @@ public final class ProxyMetrics {
     public RouteStats route(String listener, String route, String upstream) {
         return routes.computeIfAbsent(new RouteKey(listener, route, upstream),
                 k -> new RouteStats(this, k.listener(), k.route(), k.upstream()));
+    }
+
+    /** Mirror outcomes of one route; the same arguments give the same instance. */
+    public MirrorStats mirror(String listener, String route, String mirrorUpstream) {
+        return mirrors.computeIfAbsent(new RouteKey(listener, route, mirrorUpstream),
+                k -> new MirrorStats(this, k.listener(), k.route(), k.upstream()));
     }
 
     /** Stats of one listener; the same name gives the same instance. */

@@ -104,7 +104,7 @@ public final class SnapshotCompiler {
             target = new RouteTarget.ToUpstream(upstreams.get(p.upstream()));
             upstreamName = p.upstream();
         } else if (action instanceof RouteAction.Split sp) {
-            target = RouteTarget.Split.of(sp, upstreams);
+            target = RouteTarget.Split.of(sp, upstreams, name -> metrics.route(listener, r.name(), name));
             upstreamName = ((RouteTarget.Split) target).label();
         } else if (action instanceof RouteAction.Redirect rd) {
             target = new RouteTarget.Redirect(Template.compile(rd.to()), rd.status());
@@ -116,7 +116,9 @@ public final class SnapshotCompiler {
         }
         long timeout = r.timeout() == null ? 0 : r.timeout().toNanos();
         CompiledRoute.Mirror mirror = r.mirror() == null ? null
-                : new CompiledRoute.Mirror(upstreams.get(r.mirror().upstream()), r.mirror().percent());
+                : new CompiledRoute.Mirror(upstreams.get(r.mirror().upstream()), r.mirror().percent(),
+                        timeout > 0 ? timeout : CompiledRoute.Mirror.DEFAULT_TIMEOUT_NANOS,
+                        metrics.mirror(listener, r.name(), r.mirror().upstream()));
         return new CompiledRoute(r.name(), target, new FilterChain(filters),
                 metrics.route(listener, r.name(), upstreamName), timeout, r.retry(), mirror);
     }

@@ -25,6 +25,8 @@ public final class Upstream {
     private final long slowStartNanos;
     private final CircuitBreaker breaker;
     private final RetryBudget retryBudget = new RetryBudget();
+    /** Null without {@code sticky}. */
+    private final StickySessions sticky;
     private volatile List<Endpoint> endpoints;
     private volatile EndpointSet set = EndpointSet.EMPTY;
 
@@ -37,6 +39,7 @@ public final class Upstream {
         this.slowStartNanos = config.slowStart().toNanos();
         this.breaker = new CircuitBreaker(config.circuitBreaker());
         this.endpoints = List.copyOf(endpoints);
+        this.sticky = config.sticky() == null ? null : new StickySessions(this, config.sticky());
         refresh();
     }
 
@@ -72,6 +75,11 @@ public final class Upstream {
 
     public CircuitBreaker breaker() {
         return breaker;
+    }
+
+    /** Session persistence by cookie; null when the upstream has no {@code sticky}. */
+    public StickySessions sticky() {
+        return sticky;
     }
 
     public RetryBudget retryBudget() {
