@@ -343,6 +343,18 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         reply(ex, LocalReply.error(status, message));
     }
 
+    /**
+     * The upstream side refused the request before any try (circuit breaker at a limit): answer at once. Not logged
+     * per request, as refusals come in floods exactly when the upstream is overloaded; a metric counts them.
+     */
+    void onUpstreamRefused(Exchange ex, LocalReply reply) {
+        leg = null;
+        if (ex != current || ex.responseStarted) {
+            return;
+        }
+        reply(ex, reply);
+    }
+
     /** The upstream broke after the response head went out: the client sees the connection end. */
     void onUpstreamBrokeMidResponse(Exchange ex, String message) {
         leg = null;

@@ -36,6 +36,7 @@ public final class ProxyMetrics {
     final Counter upstreamConnectFailures;
     final Gauge upstreamActiveRequests;
     final Counter upstreamFailures;
+    final Counter upstreamCircuitOpen;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -107,6 +108,12 @@ public final class ProxyMetrics {
                 .labelNames("upstream", "endpoint")
                 .withoutExemplars()
                 .register(registry);
+        upstreamCircuitOpen = Counter.builder()
+                .name("portcullis_upstream_circuit_open_total")
+                .help("Requests answered 503 at once because the upstream's circuit_breaker was at a limit")
+                .labelNames("upstream")
+                .withoutExemplars()
+                .register(registry);
         accessLogDropped = Counter.builder()
                 .name("portcullis_access_log_dropped_total")
                 .help("Access log lines dropped because the writer fell behind or could not write")
@@ -147,6 +154,11 @@ public final class ProxyMetrics {
     /** One access log line was dropped (queue full or write failed). */
     public void accessLogDropped() {
         accessLogDropped.inc();
+    }
+
+    /** A request was refused by the upstream's circuit breaker (rare enough to look the data point up). */
+    public void upstreamCircuitOpen(String upstream) {
+        upstreamCircuitOpen.labelValues(upstream).inc();
     }
 
     /** @param ok true when the new config was applied, false when it was refused */
