@@ -249,4 +249,24 @@ class CircuitBreakerTest {
             assertThat(arrived.get()).isEqualTo(6);
         }
     }
+
+    @Test
+    void noAvailableEndpointAtAllIsA503ThatNamesTheUpstream() throws Exception {
+        AtomicInteger arrived = new AtomicInteger();
+        try (TestBackend be = slow(0, arrived); TestProxy p = proxy(be.address(), "", "")) {
+            dev.portcullis.upstream.Upstream u = p.process().snapshot().upstreams().get("be");
+            u.endpoints().forEach(e -> e.state().drained(true));
+            u.refresh();
+            RawExchange.Result r = RawExchange.send(p.port("web"),
+                    "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", TIMEOUT);
+            assertThat(r.status()).as(r.text()).isEqualTo(503);
+            assertThat(r.body()).contains("no healthy endpoint in upstream 'be'");
+            assertThat(r.text()).doesNotContain(String.valueOf(be.port()));
+            assertThat(breaker(p).requests()).isZero();
+            u.endpoints().forEach(e -> e.state().drained(false));
+            u.refresh();
+            assertThat(async(p.uri("web", "/back")).get(5, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(arrived.get()).isEqualTo(1);
+        }
+    }
 }

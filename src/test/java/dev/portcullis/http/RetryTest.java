@@ -2,6 +2,7 @@ package dev.portcullis.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portcullis.admin.ReloadOutcome;
 import dev.portcullis.testing.RawExchange;
 import dev.portcullis.testing.ScriptedBackend;
 import dev.portcullis.testing.TestBackend;
@@ -410,6 +411,47 @@ class RetryTest {
             // round robin over [dead, dead, ok]: a request that starts on the first dead one meets the other next
             assertThat(failed).isBetween(1, 8);
             assertThat(okHits.get()).isEqualTo(9 - failed);
+        }
+    }
+
+    @Test
+    void aBadRetryOnReloadIsRefusedAndTheRunningOneKeepsServing() throws Exception {
+        AtomicInteger busyHits = new AtomicInteger();
+        AtomicInteger okHits = new AtomicInteger();
+        try (TestBackend busy = answering("busy", 503, busyHits);
+             TestBackend ok = answering("ok", 200, okHits);
+             TestProxy p = proxy(busy.address() + ", " + ok.address(),
+                     "retry: { attempts: 2, on: [503], budget: 100%, backoff: { base: 1ms, max: 1ms } }")) {
+            String bad = """
+                    listeners:
+                      - name: web
+                        bind: 127.0.0.1:0
+                        routes:
+                          - match: { path_prefix: / }
+                            upstream: be
+                            retry: { attempts: 20, on: [503, sometimes] }
+                    upstreams:
+                      be: { endpoints: [%s, %s] }
+                    """.formatted(busy.address(), ok.address());
+            ReloadOutcome outcome = p.reload(bad);
+            assertThat(outcome).isInstanceOf(ReloadOutcome.Refused.class);
+            assertThat(((ReloadOutcome.Refused) outcome).errors()).containsExactlyInAnyOrder(
+                    "test.yaml:9: listeners[0].routes[0].retry.attempts: '20' is out of range; expected 1..10",
+                    "test.yaml:9: listeners[0].routes[0].retry.on[1]: unknown retry condition 'sometimes'; expected "
+                            + "connect_failure, reset, timeout, 5xx, gateway_error or a status 400-599");
+            for (int i = 0; i < 6; i++) {
+                assertThat(get(p, "/still" + i).statusCode()).isEqualTo(200);
+            }
+            // a good reload without retry: the busy endpoint's 503 now reaches the client
+            assertThat(p.reload(bad.replace("retry: { attempts: 20, on: [503, sometimes] }", "timeout: 5s")))
+                    .isInstanceOf(ReloadOutcome.Applied.class);
+            int seen503 = 0;
+            for (int i = 0; i < 6; i++) {
+                if (get(p, "/after" + i).statusCode() == 503) {
+                    seen503++;
+                }
+            }
+            assertThat(seen503).isBetween(1, 5);
         }
     }
 }
