@@ -450,6 +450,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
     }
 
+    /** As {@link #abortLeg()}, for the route or idle timeout: the endpoint that owed a response counts a failure. */
+    void timeoutLeg() {
+        UpstreamLeg l = leg;
+        leg = null;
+        if (l != null) {
+            l.timedOut();
+        }
+    }
+
     Exchange current() {
         return current;
     }

@@ -32,7 +32,7 @@ final class Retries {
             case CONNECT -> r.on().contains(RetryConfig.Condition.CONNECT_FAILURE);
             case RESET -> r.on().contains(RetryConfig.Condition.RESET);
             case TIMEOUT -> r.on().contains(RetryConfig.Condition.TIMEOUT);
-            case STATUS -> r.retriesStatus(status);
+            case STATUS -> status >= 400 && r.retriesStatus(status); // (no boxing for the usual 2xx/3xx)
         };
     }
 

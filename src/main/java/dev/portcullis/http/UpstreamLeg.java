@@ -614,6 +614,17 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         }
     }
 
+    /**
+     * The route or idle timeout ends the exchange. If the whole request went and no response head came, the
+     * endpoint failed to answer in time: passive health counts it, as a per-try timeout.
+     */
+    void timedOut() {
+        if (!done && conn != null && requestWritten && !responseStarted) {
+            PassiveHealth.failed(upstream, ex.endpoint);
+        }
+        abort();
+    }
+
     private void releasePending() {
         if (pending != null) {
             pending.forEach(HttpContent::release);

@@ -234,21 +234,58 @@ class OutlierDetectionTest {
         try (TestBackend fast = backend("fast", 200, 0, fastHits);
              TestBackend slow = backend("slow", 200, 150, slowHits);
              TestProxy p = proxy(fast.address() + ", " + slow.address(), ", balance: peak_ewma")) {
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < 20; i++) {
                 assertThat(get(p, "/l" + i)).isEqualTo(200);
             }
-            assertThat(slowHits.size()).as("the 150 ms endpoint, of 30 requests").isLessThanOrEqualTo(5);
+            assertThat(slowHits.size()).as("the 150 ms endpoint, of 20 requests").isLessThanOrEqualTo(4);
         }
         ConcurrentLinkedQueue<Long> failingHits = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> okHits = new ConcurrentLinkedQueue<>();
         try (TestBackend failing = backend("failing", 500, 0, failingHits);
-             TestBackend ok = backend("ok", 200, 30, okHits);
+             TestBackend ok = backend("ok", 200, 20, okHits);
              TestProxy p = proxy(failing.address() + ", " + ok.address(), ", balance: peak_ewma")) {
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < 20; i++) {
                 get(p, "/f" + i);
             }
             // failing fast is no advantage: a 5xx counts as a 1 s answer
-            assertThat(failingHits.size()).as("the fast-failing endpoint, of 30 requests").isLessThanOrEqualTo(5);
+            assertThat(failingHits.size()).as("the fast-failing endpoint, of 20 requests").isLessThanOrEqualTo(4);
+        }
+    }
+
+    @Test
+    void anEndpointThatLetsTheRouteTimeoutExpireCountsAFailure() throws Exception {
+        ConcurrentLinkedQueue<Long> goodHits = new ConcurrentLinkedQueue<>();
+        try (ScriptedBackend hang = ScriptedBackend.start((s, i) -> {
+            Wire.readRequest(s.getInputStream());
+            Thread.sleep(20_000);
+        });
+             TestBackend good = backend("good", 200, 0, goodHits);
+             TestProxy p = TestProxy.start("""
+                     workers: 1
+                     listeners:
+                       - name: web
+                         bind: 127.0.0.1:0
+                         routes:
+                           - match: { path_prefix: / }
+                             upstream: be
+                             timeout: 300ms
+                     upstreams:
+                       be:
+                         endpoints: [%s, %s]
+                         outlier_detection: { consecutive_failures: 2, ejection_time: 10s, max_ejected: 50%% }
+                     """.formatted(hang.address(), good.address()))) {
+            Endpoint hanging = endpoint(p, hang.address());
+            int timeouts = 0;
+            for (int i = 0; i < 10 && !ejected(hanging); i++) {
+                if (get(p, "/h" + i) == 504) {
+                    timeouts++;
+                }
+            }
+            assertThat(ejected(hanging)).isTrue();
+            assertThat(timeouts).isEqualTo(2);
+            for (int i = 0; i < 4; i++) {
+                assertThat(get(p, "/ok" + i)).isEqualTo(200);
+            }
         }
     }
 }

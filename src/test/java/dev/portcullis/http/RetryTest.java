@@ -368,8 +368,9 @@ class RetryTest {
             } finally {
                 pool.shutdownNow();
             }
-            // without a budget: 3 × 400 = 1200 hits; with 20%: at most 400 + 20% (+ the 3 always allowed)
-            assertThat(hits.get()).isBetween(requests + 3, (int) (requests * 1.2) + 5);
+            // without a budget: 3 × 400 = 1200 hits; with 20%: 400 + 20% (measured: 480), plus a few when two event
+            // loops take the last retry the budget allows at the same moment
+            assertThat(hits.get()).isBetween(requests + 3, (int) (requests * 1.2) + 8);
         }
     }
 
