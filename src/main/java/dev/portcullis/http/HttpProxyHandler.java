@@ -344,7 +344,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     }
 
     /**
-     * The upstream side refused the request before any try (circuit breaker at a limit): answer at once. Not logged
+     * The upstream side refused the request (circuit breaker at a limit, before a try): answer at once. Not logged
      * per request, as refusals come in floods exactly when the upstream is overloaded; a metric counts them.
      */
     void onUpstreamRefused(Exchange ex, LocalReply reply) {
