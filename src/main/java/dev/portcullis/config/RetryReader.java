@@ -68,6 +68,10 @@ final class RetryReader {
                     statuses.add(Integer.parseInt(s));
                     return s;
                 }
+                if (s.matches("\\d+")) {
+                    throw new IllegalArgumentException("status " + s + " cannot be retried on; expected a status "
+                            + "400-599, 5xx or gateway_error");
+                }
             }
         }
         List<String> all = new ArrayList<>();

@@ -151,7 +151,7 @@ final class ConnectionTimer implements Runnable {
             handler.listener().stats().requestRejected(408);
             handler.failExchange(ex, LocalReply.fatal(408, "the request body stalled for longer than idle_timeout"));
         } else if (!ex.responseStarted) {
-            handler.abortLeg();
+            handler.timeoutLeg();
             ex.endpoint.stats().failure();
             handler.writer.closeAfterResponse(true);
             handler.onUpstreamFailure(ex, 504, "no response within idle_timeout (" + idleNanos / 1_000_000
@@ -167,7 +167,7 @@ final class ConnectionTimer implements Runnable {
         if (ex == null || ex.responseComplete) {
             return;
         }
-        handler.abortLeg();
+        handler.timeoutLeg();
         if (ex.responseStarted) {
             handler.ctx.close();
             return;

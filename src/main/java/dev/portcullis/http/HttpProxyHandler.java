@@ -353,6 +353,18 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         reply(ex, LocalReply.error(status, message));
     }
 
+    /**
+     * The upstream side refused the request (circuit breaker at a limit, before a try): answer at once. Not logged
+     * per request, as refusals come in floods exactly when the upstream is overloaded; a metric counts them.
+     */
+    void onUpstreamRefused(Exchange ex, LocalReply reply) {
+        leg = null;
+        if (ex != current || ex.responseStarted) {
+            return;
+        }
+        reply(ex, reply);
+    }
+
     /** The upstream broke after the response head went out: the client sees the connection end. */
     void onUpstreamBrokeMidResponse(Exchange ex, String message) {
         leg = null;
@@ -459,6 +471,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         mirror = null;
         if (m != null) {
             m.exchangeEnded();
+        }
+    }
+
+    /** As {@link #abortLeg()}, for the route or idle timeout: the endpoint that owed a response counts a failure. */
+    void timeoutLeg() {
+        UpstreamLeg l = leg;
+        leg = null;
+        if (l != null) {
+            l.timedOut();
         }
     }
 

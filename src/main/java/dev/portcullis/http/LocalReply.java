@@ -50,6 +50,15 @@ public final class LocalReply {
         return r;
     }
 
+    /** Adds a header to this reply (e.g. a hint for the client about why it was refused). */
+    LocalReply header(CharSequence name, String value) {
+        if (extraHeaders == null) {
+            extraHeaders = new DefaultHttpHeaders();
+        }
+        extraHeaders.add(name, value);
+        return this;
+    }
+
     /** A route's {@code redirect}: Location rendered from its template, no body. */
     static LocalReply redirect(RouteTarget.Redirect r, Exchange ex) {
         HttpHeaders h = new DefaultHttpHeaders();

@@ -1,5 +1,6 @@
 package dev.portcullis.http;
 
+import dev.portcullis.config.RetryConfig;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.lb.PickContext;
@@ -11,14 +12,18 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,22 +32,42 @@ import org.slf4j.LoggerFactory;
  * loop, streams the request, relays the response to the {@link HttpProxyHandler}, and gives the connection
  * back to the pool when both messages ended cleanly.
  *
- * <p>Failures before anything was sent move on to another endpoint (as nginx's default
- * {@code proxy_next_upstream error}); a pooled connection that turns out to be closed by the upstream is
- * replaced once by a fresh one for idempotent requests whose body was not sent. Anything else answers 502/504.
+ * <p>Without a route {@code retry}, failures before anything was sent move on to another endpoint (as nginx's
+ * default {@code proxy_next_upstream error}). With one, the route's conditions decide ({@link #mayRetry}): a
+ * connect failure moves on at once; a reset, a per-try timeout or a listed status is retried after a jittered
+ * backoff, within the attempts and the upstream's retry budget, for idempotent methods (or all with
+ * {@code non_idempotent}) whose body bytes have not gone yet (bodies are streamed, never buffered). A pooled
+ * connection that turns out to be closed by the upstream is replaced once by a fresh one for idempotent requests
+ * whose body was not sent, whatever the route says. What cannot be retried answers 502/504, or relays the last
+ * upstream response.
+ *
+ * <p>Each request holds one slot of the upstream's circuit breaker from {@link #start} to {@link #end}, and each
+ * try's outcome feeds passive health ({@link PassiveHealth}).
  */
 final class UpstreamLeg implements UpstreamUser, PickContext {
     private static final Logger log = LoggerFactory.getLogger(UpstreamLeg.class);
     private static final int MAX_PENDING_CHUNKS = 16;
+    private static final AsciiString CIRCUIT_HEADER = AsciiString.cached("x-portcullis-circuit");
 
     private final HttpProxyHandler client;
     private final Exchange ex;
     private final Upstream upstream;
     private final UpstreamPools pools;
+    private final RetryConfig retry;
     private final boolean idempotent;
+    /** Tries started so far (a stale pooled connection replaced by a fresh one is the same try). */
     private int attempt;
     /** Endpoints tried so far by this request, so each try goes to a different one while there is one. */
     private Endpoint[] tried = new Endpoint[2];
+    /** {@link #tried} looks at tried[triedFrom..attempt): raised when every endpoint was tried and one may repeat. */
+    private int triedFrom;
+    /** The next try may go to an endpoint tried before, when there is no other (retries that reached an endpoint). */
+    private boolean repeatAllowed;
+    private long tryStartNanos;
+    /** The per-try timeout of the try in flight, or the backoff before the next try; null when neither runs. */
+    private ScheduledFuture<?> timer;
+    /** The upstream's circuit breaker counts this request; given back once, in {@link #end}. */
+    private boolean holdsRequestSlot;
     private UpstreamConnection conn;
     private ArrayDeque<HttpContent> pending;
     private boolean unflushed;
@@ -63,13 +88,21 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         this.ex = ex;
         this.upstream = upstream;
         this.pools = client.pools;
-        HttpMethod m = ex.request.method();
-        this.idempotent = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
-                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
+        this.retry = ex.route.retry();
+        this.idempotent = Retries.idempotent(ex.request.method());
     }
 
     void start() {
         client.timer.routeTimeout(ex.route.timeoutNanos());
+        String limit = upstream.breaker().tryStartRequest();
+        if (limit != null) {
+            circuitOpen(limit);
+            return;
+        }
+        holdsRequestSlot = true;
+        if (!retry.isDefault()) {
+            upstream.retryBudget().request();
+        }
         tryNextEndpoint();
     }
 
@@ -77,6 +110,9 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         Endpoint e = attempt == 0 ? StickyCookie.pinned(ex, upstream, this) : null;
         if (e == null) {
             e = upstream.choose(this);
+        }
+        if (e == null && repeatAllowed) {
+            e = chooseAgain();
         }
         if (e == null) {
             if (attempt == 0) {
@@ -91,6 +127,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         }
         tried[attempt++] = e;
         ex.endpoint = e;
+        tryStartNanos = System.nanoTime();
         UpstreamConnection c = pools.poll(e);
         if (c != null) {
             attach(c, true);
@@ -99,8 +136,24 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         }
     }
 
+    /** Every endpoint was tried: a retry may go to one again, preferably not to the one that just failed. */
+    private Endpoint chooseAgain() {
+        triedFrom = attempt - 1;
+        Endpoint e = upstream.choose(this);
+        if (e == null) {
+            triedFrom = attempt;
+            e = upstream.choose(this);
+        }
+        return e;
+    }
+
     private void connect(Endpoint e) {
-        ChannelFuture f = pools.connect(e, upstream.connectTimeoutMillis());
+        String limit = upstream.breaker().tryStartConnect();
+        if (limit != null) {
+            circuitOpen(limit);
+            return;
+        }
+        ChannelFuture f = pools.connect(e, upstream.connectTimeoutMillis(), upstream.breaker());
         f.addListener(future -> {
             Channel ch = f.channel();
             if (done) {
@@ -111,18 +164,30 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
                 attach(UpstreamPools.connectionOf(ch), false);
             } else {
                 e.stats().connectFailure();
+                PassiveHealth.failed(upstream, e);
                 Throwable cause = future.cause();
                 // The client sees lastFailure: name the failure, never the address (Netty's messages include it).
                 lastFailure = "connect failed: " + connectFailureReason(cause);
                 log.warn("route {}: upstream {}: connect to {} failed: {}", ex.route.name(), e, e.label(),
                         cause.getMessage());
-                if (cause instanceof ConnectTimeoutException && upstream.choose(this) == null) {
-                    fail(504, "connect to the upstream timed out");
-                } else {
-                    tryNextEndpoint();
-                }
+                connectFailed(cause instanceof ConnectTimeoutException);
             }
         });
+    }
+
+    private void connectFailed(boolean timedOut) {
+        repeatAllowed = false; // nothing reached that endpoint: move on to one not tried yet
+        if (mayRetry(Retries.Failure.CONNECT, 0)) {
+            if (timedOut && upstream.choose(this) == null) {
+                fail(504, "connect to the upstream timed out");
+            } else {
+                tryNextEndpoint();
+            }
+        } else if (timedOut) {
+            fail(504, "connect to the upstream timed out");
+        } else {
+            fail(502, "gave up after " + attempt + (attempt == 1 ? " try: " : " tries: ") + lastFailure);
+        }
     }
 
     /** A short reason for a failed connect that is safe to show to the client: no address, no port. */
@@ -192,15 +257,17 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     }
 
     private void writeBody(HttpContent c) {
-        if (c.content().isReadable()) {
-            bodyBytesWritten = true;
-        }
-        if (c instanceof LastHttpContent) {
-            requestWritten = true;
+        boolean last = c instanceof LastHttpContent;
+        if (c.content().isReadable() || (last && !((LastHttpContent) c).trailingHeaders().isEmpty())) {
+            bodyBytesWritten = true; // from now on this request cannot be sent again
         }
         Channel ch = conn.channel();
         ch.write(c, ch.voidPromise());
         unflushed = true;
+        if (last) {
+            requestWritten = true;
+            armTryTimeout();
+        }
     }
 
     void flush() {
@@ -238,6 +305,18 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             } else if (code != 100) {
                 client.onInformational(ex, res);
             }
+            return;
+        }
+        cancelTimer();
+        PassiveHealth.answered(upstream, ex.endpoint, code, tryStartNanos);
+        if (mayRetry(Retries.Failure.STATUS, code)) {
+            // Not relayed: the client gets the next try's response (or, after the last try, its own 5xx).
+            ReferenceCountUtil.release(res);
+            lastFailure = "the upstream answered " + code;
+            log.debug("route {}: upstream {} answered {}; retrying (request id {})", ex.route.name(), ex.endpoint,
+                    code, ex.requestId);
+            endTry();
+            retryLater();
             return;
         }
         responseStarted = true;
@@ -278,7 +357,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     }
 
     private void finishResponse() {
-        done = true;
+        end();
         ex.endpoint.requestFinished();
         UpstreamConnection c = conn;
         conn = null;
@@ -319,30 +398,161 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         if (done) {
             return;
         }
-        UpstreamConnection c = conn;
-        conn = null;
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
         if (!responseStarted && reused && !staleRetryDone && idempotent && !bodyBytesWritten) {
-            // A kept-alive connection the upstream had already closed: try once more on a fresh one.
+            // A kept-alive connection the upstream had already closed: try once more on a fresh one. Not the
+            // endpoint's failure and not a retry (the request never reached it).
             staleRetryDone = true;
-            ex.endpoint.requestFinished();
-            boolean resendLast = requestWritten;
-            requestWritten = false;
-            if (resendLast) {
-                pendingFront(LastHttpContent.EMPTY_LAST_CONTENT);
-            }
+            endTry();
             connect(ex.endpoint);
             return;
         }
-        done = true;
+        Endpoint e = ex.endpoint;
+        e.stats().failure();
+        PassiveHealth.failed(upstream, e);
+        if (!responseStarted) {
+            endTry();
+            lastFailure = why + " before sending a response";
+            if (mayRetry(Retries.Failure.RESET, 0)) {
+                log.debug("route {}: upstream {}: {}; retrying (request id {})", ex.route.name(), e, lastFailure,
+                        ex.requestId);
+                retryLater();
+            } else {
+                fail(502, lastFailure);
+            }
+            return;
+        }
+        UpstreamConnection c = conn;
+        conn = null;
+        end();
+        if (c != null) {
+            e.requestFinished();
+        }
+        client.onUpstreamBrokeMidResponse(ex, why);
+    }
+
+    // ---- retries and timers ----
+
+    /**
+     * Whether this request may have another try after a failure of kind {@code f}. Without a route {@code retry},
+     * only connect failures move on. With one: the route lists the failure and has attempts left; a failure that
+     * reached an endpoint also needs a method that may be repeated, no body bytes sent, and room in the upstream's
+     * retry budget (which this call then spends). A connect failure put no load on any endpoint: no budget.
+     */
+    private boolean mayRetry(Retries.Failure f, int status) {
+        if (retry.isDefault()) {
+            return f == Retries.Failure.CONNECT;
+        }
+        if (!Retries.on(retry, f, status) || attempt >= retry.attempts()) {
+            return false;
+        }
+        if (f == Retries.Failure.CONNECT) {
+            return true;
+        }
+        if (bodyBytesWritten || !(idempotent || retry.nonIdempotent())) {
+            return false;
+        }
+        if (!upstream.retryBudget().tryRetry(retry.budgetPercent())) {
+            log.debug("route {}: upstream {}: retry budget of {}% spent; no retry (request id {})", ex.route.name(),
+                    upstream.name(), retry.budgetPercent(), ex.requestId);
+            return false;
+        }
+        return true;
+    }
+
+    /** The next try after the route's backoff; it may repeat an endpoint when every one was tried. */
+    private void retryLater() {
+        repeatAllowed = true;
+        long delay = Retries.backoffNanos(retry, attempt);
+        if (delay <= 0) {
+            tryNextEndpoint();
+        } else {
+            timer = client.ctx.executor().schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void retryNow() {
+        timer = null;
+        if (!done) {
+            tryNextEndpoint();
+        }
+    }
+
+    /**
+     * Gives up the connection of the try in flight (whatever it still sends is not wanted) and readies the request
+     * for another try: only empty body parts can have gone (else no retry), so the next try sends the head and, if
+     * it went, the end again.
+     */
+    private void endTry() {
+        cancelTimer();
+        UpstreamConnection c = conn;
+        conn = null;
         if (c != null) {
             ex.endpoint.requestFinished();
+            c.discard();
         }
-        ex.endpoint.stats().failure();
-        if (!responseStarted) {
-            fail(502, why + " before sending a response");
+        pausedForClient = false;
+        skipInformationalEnd = false;
+        if (requestWritten) {
+            requestWritten = false;
+            pendingFront(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    /** Starts the per-try timeout once the whole request went: from then on, the endpoint owes a response head. */
+    private void armTryTimeout() {
+        Duration perTry = retry.perTryTimeout();
+        if (perTry == null || responseStarted) {
+            return;
+        }
+        cancelTimer();
+        int thisTry = attempt;
+        timer = client.ctx.executor().schedule(() -> onTryTimeout(thisTry), perTry.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void onTryTimeout(int thisTry) {
+        timer = null;
+        if (done || thisTry != attempt || responseStarted || conn == null) {
+            return;
+        }
+        Endpoint e = ex.endpoint;
+        endTry();
+        e.stats().failure();
+        PassiveHealth.failed(upstream, e);
+        lastFailure = "no response within per_try_timeout (" + retry.perTryTimeout().toMillis() + " ms)";
+        if (mayRetry(Retries.Failure.TIMEOUT, 0)) {
+            log.debug("route {}: upstream {}: {}; retrying (request id {})", ex.route.name(), e, lastFailure,
+                    ex.requestId);
+            retryLater();
         } else {
-            client.onUpstreamBrokeMidResponse(ex, why);
+            fail(504, lastFailure);
+        }
+    }
+
+    private void cancelTimer() {
+        ScheduledFuture<?> t = timer;
+        if (t != null) {
+            timer = null;
+            t.cancel(false);
+        }
+    }
+
+    /** The upstream's circuit breaker is at a limit: a fast 503 that says which, instead of queueing. */
+    private void circuitOpen(String limit) {
+        end();
+        releasePending();
+        client.listener().stats().upstreamCircuitOpen(upstream.name());
+        client.onUpstreamRefused(ex, LocalReply.error(503, "circuit breaker open for upstream '" + upstream.name()
+                + "': " + limit + " reached").header(CIRCUIT_HEADER, "open"));
+    }
+
+    /** The leg is over, whatever the outcome: no timer runs on, and the breaker slot is given back once. */
+    private void end() {
+        done = true;
+        cancelTimer();
+        if (holdsRequestSlot) {
+            holdsRequestSlot = false;
+            upstream.breaker().requestFinished();
         }
     }
 
@@ -350,7 +560,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
 
     @Override
     public boolean tried(Endpoint e) {
-        for (int i = 0; i < attempt; i++) {
+        for (int i = triedFrom; i < attempt; i++) {
             if (tried[i] == e) {
                 return true;
             }
@@ -373,10 +583,11 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     private void brokenReply(String why) {
         UpstreamConnection c = conn;
         conn = null;
-        done = true;
-        ex.endpoint.requestFinished();
+        end();
         ex.endpoint.stats().failure();
+        PassiveHealth.failed(upstream, ex.endpoint);
         if (c != null) {
+            ex.endpoint.requestFinished();
             c.discard();
         }
         if (!responseStarted) {
@@ -387,7 +598,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     }
 
     private void fail(int status, String message) {
-        done = true;
+        end();
         releasePending();
         client.onUpstreamFailure(ex, status, message);
     }
@@ -397,7 +608,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         if (done) {
             return;
         }
-        done = true;
+        end();
         releasePending();
         UpstreamConnection c = conn;
         conn = null;
@@ -405,6 +616,17 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             ex.endpoint.requestFinished();
             c.discard();
         }
+    }
+
+    /**
+     * The route or idle timeout ends the exchange. If the whole request went and no response head came, the
+     * endpoint failed to answer in time: passive health counts it, as a per-try timeout.
+     */
+    void timedOut() {
+        if (!done && conn != null && requestWritten && !responseStarted) {
+            PassiveHealth.failed(upstream, ex.endpoint);
+        }
+        abort();
     }
 
     private void releasePending() {

@@ -42,6 +42,11 @@ public final class ListenerStats {
         rejected.inc();
     }
 
+    /** A request of this listener was refused by an upstream's circuit breaker. */
+    public void upstreamCircuitOpen(String upstream) {
+        metrics.upstreamCircuitOpen(upstream);
+    }
+
     /** A request was refused as malformed before routing: 400, 408, 413, 414 or 431. */
     public void requestRejected(int status) {
         for (int i = 0; i < KNOWN_REJECTIONS.length; i++) {

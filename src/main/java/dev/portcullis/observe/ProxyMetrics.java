@@ -41,6 +41,7 @@ public final class ProxyMetrics {
     final Gauge upstreamHealthy;
     final Counter upstreamEjections;
     final Counter mirrorRequests;
+    final Counter upstreamCircuitOpen;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -146,6 +147,12 @@ public final class ProxyMetrics {
                 .labelNames("listener", "route", "upstream", "result")
                 .withoutExemplars()
                 .register(registry);
+        upstreamCircuitOpen = Counter.builder()
+                .name("portcullis_upstream_circuit_open_total")
+                .help("Requests answered 503 at once because the upstream's circuit_breaker was at a limit")
+                .labelNames("upstream")
+                .withoutExemplars()
+                .register(registry);
         accessLogDropped = Counter.builder()
                 .name("portcullis_access_log_dropped_total")
                 .help("Access log lines dropped because the writer fell behind or could not write")
@@ -192,6 +199,11 @@ public final class ProxyMetrics {
     /** One access log line was dropped (queue full or write failed). */
     public void accessLogDropped() {
         accessLogDropped.inc();
+    }
+
+    /** A request was refused by the upstream's circuit breaker (rare enough to look the data point up). */
+    public void upstreamCircuitOpen(String upstream) {
+        upstreamCircuitOpen.labelValues(upstream).inc();
     }
 
     /** @param ok true when the new config was applied, false when it was refused */

@@ -1,6 +1,7 @@
 package dev.portcullis.upstream.pool;
 
 import dev.portcullis.net.Transport;
+import dev.portcullis.upstream.CircuitBreaker;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import io.netty.bootstrap.Bootstrap;
@@ -84,6 +85,15 @@ public final class UpstreamPools {
 
     /** Opens a new connection on this loop; the future's channel carries an {@link UpstreamConnection}. */
     public ChannelFuture connect(Endpoint endpoint, int connectTimeoutMillis) {
+        return connect(endpoint, connectTimeoutMillis, null);
+    }
+
+    /**
+     * As {@link #connect(Endpoint, int)}, for a connect that {@code breaker} counted with
+     * {@link CircuitBreaker#tryStartConnect()}: the breaker learns when the connect ends and, if it opened, when
+     * the connection closes, whoever holds it then (a request, the pool, nobody).
+     */
+    public ChannelFuture connect(Endpoint endpoint, int connectTimeoutMillis, CircuitBreaker breaker) {
         UpstreamConnection handler = new UpstreamConnection(endpoint, this);
         Bootstrap b = new Bootstrap()
                 .group(loop)
@@ -103,7 +113,17 @@ public final class UpstreamPools {
                         ch.pipeline().addLast(handler);
                     }
                 });
-        return b.connect(endpoint.socketAddress());
+        ChannelFuture f = b.connect(endpoint.socketAddress());
+        if (breaker != null) {
+            // Added before the caller's listener, so the counts are right before the connection is used.
+            f.addListener(done -> {
+                breaker.connectFinished(done.isSuccess());
+                if (done.isSuccess()) {
+                    f.channel().closeFuture().addListener(closed -> breaker.connectionClosed());
+                }
+            });
+        }
+        return f;
     }
 
     public static UpstreamConnection connectionOf(Channel ch) {
