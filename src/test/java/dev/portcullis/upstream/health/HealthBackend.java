@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -20,7 +22,10 @@ public final class HealthBackend implements AutoCloseable {
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicInteger passedChecks = new AtomicInteger();
     public final AtomicInteger failedChecks = new AtomicInteger();
-    /** "Host|Connection|User-Agent" of each health check seen. */
+    /** Requests to {@code /slow} wait for this gate; {@link #slowInFlight} counts those waiting. */
+    public final CountDownLatch slowGate = new CountDownLatch(1);
+    public final AtomicInteger slowInFlight = new AtomicInteger();
+    /** "Host|Connection|User-Agent|URI" of each health check seen. */
     public final ConcurrentLinkedQueue<String> checkHeads = new ConcurrentLinkedQueue<>();
     private final HttpServer server;
     private final ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -41,6 +46,14 @@ public final class HealthBackend implements AutoCloseable {
                     return;
                 }
                 requests.incrementAndGet();
+                if (ex.getRequestURI().getPath().equals("/slow")) {
+                    slowInFlight.incrementAndGet();
+                    try {
+                        slowGate.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 byte[] out = name.getBytes(StandardCharsets.UTF_8);
                 ex.sendResponseHeaders(200, out.length);
                 ex.getResponseBody().write(out);

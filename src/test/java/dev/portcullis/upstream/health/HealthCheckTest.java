@@ -24,7 +24,7 @@ class HealthCheckTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private static String http(String extra) {
-        return ", health_check: { http: { path: /healthz }, interval: 100ms, timeout: 100ms, healthy_threshold: 2, "
+        return ", health_check: { http: { path: /healthz }, interval: 200ms, timeout: 200ms, healthy_threshold: 2, "
                 + "unhealthy_threshold: 3" + extra + " }";
     }
 
@@ -68,11 +68,11 @@ class HealthCheckTest {
                      upstreams:
                        be:
                          endpoints: [%s]
-                         health_check: { http: { path: /healthz }, interval: 100ms, timeout: 100ms }
+                         health_check: { http: { path: /healthz }, interval: 200ms, timeout: 200ms }
                        named:
                          endpoints: [%s]
                          health_check: { http: { path: "/healthz?deep=1", host: health.internal, expect: [200] },
-                                         interval: 100ms, timeout: 100ms }
+                                         interval: 200ms, timeout: 200ms }
                      """.formatted(a.address(), b.address()))) {
             await().atMost(WAIT).until(() -> !a.checkHeads.isEmpty() && !b.checkHeads.isEmpty());
             assertThat(a.checkHeads.peek()).isEqualTo(a.address() + "|close|portcullis-health-check|/healthz");
@@ -85,8 +85,8 @@ class HealthCheckTest {
     void statusOutsideTheExpectedRangesFails() throws Exception {
         try (HealthBackend a = HealthBackend.start("a"); HealthBackend b = HealthBackend.start("b");
              TestProxy p = TestProxy.toOneUpstream(a.address() + ", " + b.address(), "",
-                     ", health_check: { http: { path: /healthz, expect: [204, 300-302] }, interval: 100ms, "
-                             + "timeout: 100ms, unhealthy_threshold: 2 }")) {
+                     ", health_check: { http: { path: /healthz, expect: [204, 300-302] }, interval: 200ms, "
+                             + "timeout: 200ms, unhealthy_threshold: 2 }")) {
             a.healthStatus = 204;
             b.healthStatus = 301;
             Endpoint ea = endpoint(p, a);
@@ -105,7 +105,7 @@ class HealthCheckTest {
         int closed = ScriptedBackend.closedPort();
         try (HealthBackend a = HealthBackend.start("a"); LogCapture logs = LogCapture.of(ActiveHealthCheck.class);
              TestProxy p = TestProxy.toOneUpstream(a.address() + ", 127.0.0.1:" + closed, "",
-                     ", health_check: { tcp: {}, interval: 100ms, timeout: 100ms, unhealthy_threshold: 2, "
+                     ", health_check: { tcp: {}, interval: 200ms, timeout: 200ms, unhealthy_threshold: 2, "
                              + "healthy_threshold: 1 }")) {
             Endpoint dead = endpoint(p, "127.0.0.1", closed);
             await().atMost(WAIT).until(() -> !dead.state().healthy());
@@ -167,8 +167,8 @@ class HealthCheckTest {
                 assertThat(eb.state().healthy()).isFalse();
 
                 // 2. its own config changes: a new Upstream, the endpoint's state goes with it
-                assertThat(p.reload(base.formatted("be", a.address(), b.address(), http(", timeout: 90ms")
-                        .replace("timeout: 100ms, ", ""), c.address()))).isInstanceOf(ReloadOutcome.Applied.class);
+                assertThat(p.reload(base.formatted("be", a.address(), b.address(), http(", timeout: 190ms")
+                        .replace("timeout: 200ms, ", ""), c.address()))).isInstanceOf(ReloadOutcome.Applied.class);
                 assertThat(upstream(p, "be")).isNotSameAs(before);
                 Endpoint eb2 = endpoint(p, b);
                 assertThat(eb2.state().healthy()).as("still unhealthy after the reload").isFalse();
