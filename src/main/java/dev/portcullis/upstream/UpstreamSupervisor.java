@@ -134,19 +134,26 @@ public final class UpstreamSupervisor implements AutoCloseable {
     }
 
     private static void forgetRemovedChecks(Upstream u, boolean noActiveCheck, boolean noAgent) {
-        boolean changed = false;
+        boolean healthReset = false;
+        boolean agentReset = false;
         for (Endpoint e : u.endpoints()) {
             EndpointState s = e.state();
             if (noActiveCheck) {
-                changed |= s.checkResult(true, 1, 1);
+                healthReset |= s.checkResult(true, 1, 1);
             }
             if (noAgent) {
-                changed |= s.agentDown(false) | s.agentDrained(false) | s.agentWeightPercent(100);
+                agentReset |= s.agentDown(false) | s.agentDrained(false) | s.agentWeightPercent(100);
             }
         }
-        if (changed) {
-            log.info("upstream {}: health checks removed from its config; every endpoint counts as healthy again",
+        if (healthReset) {
+            log.info("upstream {}: its active health check left the config; every endpoint counts as healthy again",
                     u.name());
+        }
+        if (agentReset) {
+            log.info("upstream {}: its agent check left the config; agent weights, drains and downs are cleared",
+                    u.name());
+        }
+        if (healthReset || agentReset) {
             u.refresh();
         }
     }

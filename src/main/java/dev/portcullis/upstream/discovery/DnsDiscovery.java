@@ -123,7 +123,11 @@ public final class DnsDiscovery implements AutoCloseable {
                 }
                 List<InetAddress> f = found;
                 Exception err = error;
-                loop.execute(() -> resolved(f, err));
+                try {
+                    loop.execute(() -> resolved(f, err));
+                } catch (RejectedExecutionException e) {
+                    // the supervisor is shutting down: nothing to apply it to
+                }
             });
         } catch (RejectedExecutionException e) {
             resolving = false; // shutting down

@@ -78,11 +78,13 @@ class AgentCheckTest {
             int toA = a.requests.get();
             int toB = b.requests.get();
             assertThat(toA + toB).isEqualTo(550);
+            System.err.printf("AgentCheckTest: agents at 10%% and 100%%: a got %d, b got %d of 550%n", toA, toB);
             assertThat((double) toB / toA).as("a=%d b=%d", toA, toB).isBetween(6.0, 15.0);
 
             agentA.line = "up 100%";
             await().atMost(WAIT).until(() -> ea.state().agentWeightPercent() == 100);
             send(p, 200);
+            System.err.printf("AgentCheckTest: both at 100%%: a got %d of 200%n", a.requests.get() - toA);
             assertThat(a.requests.get() - toA).isBetween(80, 120);
 
             agentA.line = "drain";

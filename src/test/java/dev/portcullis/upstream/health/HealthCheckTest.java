@@ -140,6 +140,35 @@ class HealthCheckTest {
     }
 
     @Test
+    void garbledOrOversizedAnswersFail() throws Exception {
+        ScriptedBackend.Script garbage = (s, i) -> {
+            s.getInputStream().read(new byte[4096]);
+            ScriptedBackend.write(s, "hello there\r\n\r\n");
+            s.getInputStream().readAllBytes();
+        };
+        ScriptedBackend.Script huge = (s, i) -> {
+            s.getInputStream().read(new byte[4096]);
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(HttpProbe.MAX_HEAD + 100) + "\r\n\r\n");
+            s.getInputStream().readAllBytes();
+        };
+        try (HealthBackend a = HealthBackend.start("a"); ScriptedBackend g = ScriptedBackend.start(garbage);
+             ScriptedBackend h = ScriptedBackend.start(huge);
+             LogCapture logs = LogCapture.of(ActiveHealthCheck.class);
+             TestProxy p = TestProxy.toOneUpstream(a.address() + ", " + g.address() + ", " + h.address(), "",
+                     ", health_check: { http: { path: /healthz }, interval: 200ms, timeout: 200ms, "
+                             + "unhealthy_threshold: 2 }")) {
+            Endpoint eg = endpoint(p, "127.0.0.1", g.port());
+            Endpoint eh = endpoint(p, "127.0.0.1", h.port());
+            await().atMost(WAIT).until(() -> !eg.state().healthy() && !eh.state().healthy());
+            assertThat(endpoint(p, a).state().healthy()).isTrue();
+            assertThat(logs.lines()).anySatisfy(l -> assertThat(l).contains(g.address())
+                    .contains("GET /healthz: invalid response head"));
+            assertThat(logs.lines()).anySatisfy(l -> assertThat(l).contains(h.address())
+                    .contains("GET /healthz: invalid response head"));
+        }
+    }
+
+    @Test
     void stateSurvivesReloadsAndChecksStopWithTheirUpstream() throws Exception {
         try (HealthBackend a = HealthBackend.start("a"); HealthBackend b = HealthBackend.start("b");
              HealthBackend c = HealthBackend.start("c")) {
