@@ -193,7 +193,7 @@ final class UpstreamReader {
         if (h.has("http")) {
             Section c = h.section("http");
             c.keys(List.of("path", "expect", "host"), List.of());
-            String path = c.parse("path", "/", "a path", MatchReader::absolutePath);
+            String path = c.parse("path", "/", "a path", UpstreamReader::checkPath);
             List<UpstreamConfig.StatusRange> expect = new ArrayList<>();
             for (Section.Item item : c.items("expect", true)) {
                 UpstreamConfig.StatusRange r = MatchReader.parse(c, item, "a status or range such as 200-399",
@@ -205,12 +205,16 @@ final class UpstreamReader {
             if (expect.isEmpty()) {
                 expect.add(new UpstreamConfig.StatusRange(200, 399));
             }
-            String host = c.string("host", null);
+            String host = c.parse("host", null, "a host name", UpstreamReader::checkHost);
             http = new UpstreamConfig.HttpCheck(path, List.copyOf(expect), host);
         } else if (h.entries().stream().noneMatch(e -> e.key().equals("tcp")) && !h.has("agent")) {
             h.errors.at(h.line(), h.path(), "a health check needs 'http: { path: ... }' or 'tcp: {}'");
         } else if (h.has("tcp")) {
-            h.section("tcp").keys(List.of(), List.of());
+            Section t = h.section("tcp");
+            for (Section.Entry e : t.entries()) {
+                t.error(e.key(), "a tcp check takes no settings (it connects to each endpoint's own address); "
+                        + "write 'tcp: {}'");
+            }
         }
         Duration interval = h.duration("interval", Duration.ofSeconds(5), false);
         Duration timeout = h.duration("timeout", Duration.ofSeconds(1), false);
@@ -233,6 +237,35 @@ final class UpstreamReader {
         }
         boolean tcp = http == null && h.entries().stream().anyMatch(e -> e.key().equals("tcp"));
         return new UpstreamConfig.HealthCheck(http, tcp, interval, timeout, healthy, unhealthy, agent);
+    }
+
+    /** A health check's request target: sent as written, so it must be one (no spaces, no control characters). */
+    static String checkPath(String s) {
+        MatchReader.absolutePath(s);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                throw new IllegalArgumentException("invalid path '" + s + "'; spaces, control and non-ASCII "
+                        + "characters must be percent-encoded (a space is %20)");
+            }
+        }
+        return s;
+    }
+
+    /** The Host header of a health check: a host name or host:port, nothing a header value could not carry. */
+    static String checkHost(String s) {
+        String t = s.trim();
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("empty host; leave 'host' out to send the endpoint's address");
+        }
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c <= ' ' || c >= 0x7f || c == '/' || c == '@') {
+                throw new IllegalArgumentException("invalid host '" + s + "'; expected a host name such as "
+                        + "api.internal or api.internal:8080");
+            }
+        }
+        return t;
     }
 
     static UpstreamConfig.StatusRange statusRange(String s) {

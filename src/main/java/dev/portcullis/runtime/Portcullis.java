@@ -60,7 +60,7 @@ public final class Portcullis {
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         this.workers = transport.newGroup(threads, "portcullis-worker");
         this.pools = new PoolRegistry(workers, transport);
-        this.supervisor = new UpstreamSupervisor(transport);
+        this.supervisor = new UpstreamSupervisor(transport, metrics, pools::retire);
         this.binder = new ListenerBinder(transport, workers);
         if (transport.fallbackReason() == null) {
             log.info("transport: native {}, {} worker event loop(s)", transport.name(), threads);
@@ -348,5 +348,10 @@ public final class Portcullis {
 
     public InetSocketAddress adminAddress() {
         return admin.boundAddress();
+    }
+
+    /** What watches the upstreams (health checks, DNS discovery); tests put their own DNS resolver in. */
+    public UpstreamSupervisor supervisor() {
+        return supervisor;
     }
 }

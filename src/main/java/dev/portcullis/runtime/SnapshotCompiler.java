@@ -21,6 +21,7 @@ import dev.portcullis.template.Template;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.EndpointFactory;
+import dev.portcullis.upstream.discovery.DnsDiscovery;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -82,6 +83,8 @@ public final class SnapshotCompiler {
                         "cannot resolve host '" + host + "'; check the name or the machine's DNS"));
             }
         }
+        // DNS-found endpoints of the previous version stay until discovery says otherwise.
+        endpoints.addAll(DnsDiscovery.carriedOver(u, old, endpoints));
         return new Upstream(u, endpoints);
     }
 

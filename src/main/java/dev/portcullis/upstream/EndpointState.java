@@ -15,10 +15,12 @@ public final class EndpointState {
     private volatile boolean healthy = true;
     /** Consecutive active-check results that disagree with {@link #healthy}. */
     private int checkStreak;
-    /** Drained by the admin API or by its agent: no new requests, those in flight finish. */
+    /** Drained by the admin API: no new requests, those in flight finish. */
     private volatile boolean drained;
     /** Its agent said "down"/"maint"/"fail"/"stopped". */
     private volatile boolean agentDown;
+    /** Its agent said "drain" (until it says "ready"); kept apart from the admin drain so neither undoes the other. */
+    private volatile boolean agentDrained;
     /** Weight in percent that its agent reports; 100 without an agent. */
     private volatile int agentWeightPercent = 100;
     /** System.nanoTime() when it (re)joined the healthy set; slow start ramps from there. 0: long ago. */
@@ -70,6 +72,25 @@ public final class EndpointState {
 
     public void drained(boolean value) {
         drained = value;
+    }
+
+    /**
+     * No new requests: drained by the admin API, or by its agent (the word "drain", or a weight of 0% as HAProxy
+     * reads it). Requests in flight finish.
+     */
+    public boolean refusesNewRequests() {
+        return drained || agentDrained || agentWeightPercent == 0;
+    }
+
+    public boolean agentDrained() {
+        return agentDrained;
+    }
+
+    /** @return true when it changed */
+    public boolean agentDrained(boolean value) {
+        boolean changed = agentDrained != value;
+        agentDrained = value;
+        return changed;
     }
 
     public boolean agentDown() {

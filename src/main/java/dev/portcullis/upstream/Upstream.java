@@ -173,7 +173,7 @@ public final class Upstream {
     /** Whether the endpoint may take new requests by its own state (not drained, not down, not ejected). */
     public static boolean available(Endpoint e, long now) {
         EndpointState s = e.state();
-        return !s.drained() && !s.agentDown() && s.healthy() && !s.ejected(now);
+        return !s.refusesNewRequests() && !s.agentDown() && s.healthy() && !s.ejected(now);
     }
 
     /** Rebuilds the endpoint set from the endpoints' states. Cheap enough to call on every state change. */
@@ -187,7 +187,7 @@ public final class Upstream {
         List<Endpoint> fallbackBackups = new ArrayList<>();
         for (Endpoint e : all) {
             e.stats().available(available(e, now));
-            if (e.state().drained()) {
+            if (e.state().refusesNewRequests()) {
                 continue;
             }
             (e.backup() ? fallbackBackups : fallback).add(e);
@@ -201,7 +201,9 @@ public final class Upstream {
         fallback.addAll(fallbackBackups);
         List<Endpoint> active;
         boolean panic = false;
-        boolean belowThreshold = healthyPrimaries.size() * 100.0 < config.panicThreshold() * primaries.size();
+        // No healthy primary always counts as below: with panic_threshold 0 the backups must still step in.
+        boolean belowThreshold = healthyPrimaries.isEmpty()
+                || healthyPrimaries.size() * 100.0 < config.panicThreshold() * primaries.size();
         if (!belowThreshold) {
             active = healthyPrimaries;
         } else if (!healthyBackups.isEmpty()) {
