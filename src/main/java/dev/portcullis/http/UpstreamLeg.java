@@ -56,6 +56,8 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     private boolean pausedForClient;
     private boolean done;
     private boolean hostFromEndpoint;
+    /** When the current try's request was handed to its connection: its response time feeds peak_ewma. */
+    private long sentNanos;
     private String lastFailure = "no endpoint available";
 
     UpstreamLeg(HttpProxyHandler client, Exchange ex, Upstream upstream) {
@@ -108,6 +110,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
                 attach(UpstreamPools.connectionOf(ch), false);
             } else {
                 e.stats().connectFailure();
+                upstream.observe(e, 0, true);
                 Throwable cause = future.cause();
                 // The client sees lastFailure: name the failure, never the address (Netty's messages include it).
                 lastFailure = "connect failed: " + connectFailureReason(cause);
@@ -148,6 +151,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         reused = fromPool;
         c.user(this);
         ex.endpoint.requestStarted();
+        sentNanos = System.nanoTime();
         Channel ch = c.channel();
         HttpRequest req = ex.request;
         if (hostFromEndpoint || !req.headers().contains(HttpHeaderNames.HOST)) {
@@ -238,6 +242,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             return;
         }
         responseStarted = true;
+        upstream.observe(ex.endpoint, System.nanoTime() - sentNanos, code >= 500);
         upstreamKeepAlive = HttpUtil.isKeepAlive(res);
         // Chunked or close-delimited upstream bodies have no length: the client side re-frames them
         // (chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0 ones).
@@ -336,6 +341,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         }
         ex.endpoint.stats().failure();
         if (!responseStarted) {
+            upstream.observe(ex.endpoint, System.nanoTime() - sentNanos, true);
             fail(502, why + " before sending a response");
         } else {
             client.onUpstreamBrokeMidResponse(ex, why);
@@ -376,6 +382,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             c.discard();
         }
         if (!responseStarted) {
+            upstream.observe(ex.endpoint, System.nanoTime() - sentNanos, true);
             fail(502, why);
         } else {
             client.onUpstreamBrokeMidResponse(ex, why);
@@ -400,6 +407,10 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         if (c != null) {
             ex.endpoint.requestFinished();
             c.discard();
+            if (!responseStarted) {
+                // No answer yet (route timeout, client gone): it took at least this long.
+                upstream.observe(ex.endpoint, System.nanoTime() - sentNanos, false);
+            }
         }
     }
 

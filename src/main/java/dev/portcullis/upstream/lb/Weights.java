@@ -15,6 +15,16 @@ public final class Weights {
         return t;
     }
 
+    /** Whether every weight is the same (then a uniform draw is a weighted one, and cheaper). */
+    public static boolean allEqual(int[] weights) {
+        for (int w : weights) {
+            if (w != weights[0]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Divides every weight by their greatest common divisor: 300:100 becomes 3:1. */
     public static int[] reduced(int[] weights) {
         int g = 0;
