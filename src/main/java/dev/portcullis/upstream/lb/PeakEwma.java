@@ -16,7 +16,7 @@ public final class PeakEwma implements Balancer {
     public static final long DECAY_NANOS = 10_000_000_000L;
     /** What a failed request counts as. */
     public static final long FAILURE_PENALTY_NANOS = 1_000_000_000L;
-    /** An endpoint with no estimate yet is assumed this fast, so new endpoints get tried. */
+    /** An idle endpoint with no estimate yet is assumed this fast, so new endpoints get tried. */
     static final long DEFAULT_NANOS = 1_000_000L;
 
     @Override
@@ -48,10 +48,13 @@ public final class PeakEwma implements Balancer {
 
     static double cost(Endpoint e, double perRequest, long now) {
         long ewma = e.state().ewmaNanos(now, DECAY_NANOS);
+        int inFlight = e.state().inFlight();
         if (ewma == 0) {
-            ewma = DEFAULT_NANOS;
+            // Never answered yet: as cheap as a fast endpoint while idle, but (as Finagle) one request at a time
+            // until the first answer tells how fast it really is, so a new slow endpoint does not soak up a burst.
+            ewma = inFlight == 0 ? DEFAULT_NANOS : FAILURE_PENALTY_NANOS;
         }
-        return ewma * (e.state().inFlight() * perRequest + 1);
+        return ewma * (inFlight * perRequest + 1);
     }
 
     /** Feeds the estimate: a response time, or a failure as {@link #FAILURE_PENALTY_NANOS} at least. */

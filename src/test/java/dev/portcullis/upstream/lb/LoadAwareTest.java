@@ -156,6 +156,15 @@ class LoadAwareTest {
     }
 
     @Test
+    void peakEwmaSendsOneRequestAtATimeToAnEndpointThatNeverAnswered() {
+        Upstream u = upstream("peak_ewma", "a", "b");
+        u.observe(endpoint(u, "b"), 5 * MS, false);
+        assertThat(count(u, 100)).containsEntry("a", 100); // unknown and idle: assumed fast (1 ms)
+        inFlight(endpoint(u, "a"), 1);
+        assertThat(count(u, 100)).containsEntry("b", 100); // unknown with one in flight: wait for its answer
+    }
+
+    @Test
     void otherBalancersIgnoreLatencies() {
         Upstream u = upstream("round_robin", "a", "b");
         u.observe(endpoint(u, "a"), 200 * MS, true);
