@@ -109,7 +109,8 @@ class BalancingTest {
     @ValueSource(strings = {"random", "power_of_two"})
     void weightsHoldForRandomizedBalancers(String balance) throws Exception {
         TestProxy p = proxy(", balance: " + balance);
-        Map<String, Integer> n = spread(p, 1500);
+        // random does not look at load, so 4 clients at once (quicker); power_of_two one at a time (equal load)
+        Map<String, Integer> n = balance.equals("random") ? concurrently(p, 4, 1500) : spread(p, 1500);
         assertThat(n.get("a")).as("%s: %s", balance, n).isBetween(825, 975);
         assertThat(n.get("b")).as("%s: %s", balance, n).isBetween(225, 375);
         assertThat(n.get("c")).as("%s: %s", balance, n).isBetween(225, 375);
@@ -123,18 +124,18 @@ class BalancingTest {
         TestProxy p = equalProxy(", balance: consistent_hash, hash_on: header:X-User, hash_method: " + method);
         Map<String, String> home = new HashMap<>();
         Map<String, Integer> users = new HashMap<>(Map.of("a", 0, "b", 0, "c", 0));
-        for (int u = 0; u < 150; u++) {
+        for (int u = 0; u < 90; u++) {
             String backend = get(p, "/u", "X-User", "user-" + u);
             home.put("user-" + u, backend);
             users.merge(backend, 1, Integer::sum);
         }
         for (int round = 0; round < 2; round++) {
-            for (int u = 0; u < 150; u++) {
+            for (int u = 0; u < 90; u++) {
                 assertThat(get(p, "/again" + round, "X-User", "user-" + u)).as("user-%d", u).isEqualTo(home.get("user-" + u));
             }
         }
-        // 50 users each expected; 25 is more than 5 standard deviations below
-        assertThat(users.values()).as("users per backend %s", users).allSatisfy(v -> assertThat(v).isGreaterThan(25));
+        // 30 users each expected; 12 is 4 standard deviations below (and the hash is fixed, so no flake)
+        assertThat(users.values()).as("users per backend %s", users).allSatisfy(v -> assertThat(v).isGreaterThan(12));
     }
 
     @Test

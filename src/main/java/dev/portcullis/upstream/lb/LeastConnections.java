@@ -1,6 +1,7 @@
 package dev.portcullis.upstream.lb;
 
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.EndpointState;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,10 +24,11 @@ public final class LeastConnections implements Balancer {
             return ctx -> only;
         }
         int[] order = RoundRobin.smoothOrder(weights);
+        EndpointState[] states = Weights.states(endpoints); // one pointer less to chase per endpoint scanned
         return ctx -> {
             long turn = cursor.getAndIncrement();
             int start = order[(int) Math.floorMod(turn, (long) order.length)];
-            long startLoad = endpoints[start].state().inFlight();
+            long startLoad = states[start].inFlight();
             if (startLoad == 0) {
                 return endpoints[start]; // nothing is less loaded than idle
             }
@@ -38,7 +40,7 @@ public final class LeastConnections implements Balancer {
                 if (i == start) {
                     continue;
                 }
-                long load = endpoints[i].state().inFlight();
+                long load = states[i].inFlight();
                 // sign of load / weights[i] - bestLoad / bestWeight, without division
                 long d = load * bestWeight - bestLoad * weights[i];
                 if (d < 0) {
@@ -60,7 +62,7 @@ public final class LeastConnections implements Balancer {
             // over, so the tied ones take turns by weight (loads may move meanwhile; then the first found).
             for (int step = 1; step < order.length; step++) {
                 int i = order[(int) Math.floorMod(turn + step, (long) order.length)];
-                if (endpoints[i].state().inFlight() * bestWeight == bestLoad * weights[i]) {
+                if (states[i].inFlight() * bestWeight == bestLoad * weights[i]) {
                     cursor.addAndGet(step);
                     return endpoints[i];
                 }

@@ -1,6 +1,7 @@
 package dev.portcullis.upstream.lb;
 
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.EndpointState;
 
 /**
  * Latency-aware (Finagle's peak EWMA): each endpoint's cost is its peak-EWMA response time × (its requests in flight
@@ -33,6 +34,7 @@ public final class PeakEwma implements Balancer {
             perRequest[i] = mean / weights[i];
         }
         TwoChoices choices = new TwoChoices(weights);
+        EndpointState[] states = Weights.states(endpoints);
         return ctx -> {
             long pair = choices.draw();
             int a = TwoChoices.first(pair);
@@ -41,14 +43,14 @@ public final class PeakEwma implements Balancer {
                 return endpoints[a];
             }
             long now = System.nanoTime();
-            return cost(endpoints[a], perRequest[a], now) <= cost(endpoints[b], perRequest[b], now)
+            return cost(states[a], perRequest[a], now) <= cost(states[b], perRequest[b], now)
                     ? endpoints[a] : endpoints[b];
         };
     }
 
-    static double cost(Endpoint e, double perRequest, long now) {
-        long ewma = e.state().ewmaNanos(now, DECAY_NANOS);
-        int inFlight = e.state().inFlight();
+    static double cost(EndpointState s, double perRequest, long now) {
+        long ewma = s.ewmaNanos(now, DECAY_NANOS);
+        int inFlight = s.inFlight();
         if (ewma == 0) {
             // Never answered yet: as cheap as a fast endpoint while idle, but (as Finagle) one request at a time
             // until the first answer tells how fast it really is, so a new slow endpoint does not soak up a burst.

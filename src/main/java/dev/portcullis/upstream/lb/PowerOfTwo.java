@@ -1,6 +1,7 @@
 package dev.portcullis.upstream.lb;
 
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.EndpointState;
 
 /**
  * Power of two choices: two endpoints drawn at random (see {@link TwoChoices} for how weights shape the draw), the
@@ -16,13 +17,14 @@ public final class PowerOfTwo implements Balancer {
             return ctx -> only;
         }
         TwoChoices choices = new TwoChoices(weights);
+        EndpointState[] states = Weights.states(endpoints);
         return ctx -> {
             long pair = choices.draw();
             int a = TwoChoices.first(pair);
             int b = TwoChoices.second(pair);
             // inFlight(a) / weight(a) <= inFlight(b) / weight(b), without division
-            long la = (long) endpoints[a].state().inFlight() * weights[b];
-            long lb = (long) endpoints[b].state().inFlight() * weights[a];
+            long la = (long) states[a].inFlight() * weights[b];
+            long lb = (long) states[b].inFlight() * weights[a];
             return la <= lb ? endpoints[a] : endpoints[b];
         };
     }
