@@ -6,8 +6,9 @@ import java.util.Arrays;
 /**
  * Ketama-style hash ring: each endpoint owns points on a 64-bit ring, {@value #POINTS_PER_WEIGHT} per unit of its
  * own configured weight (so slow start and agents scale its points too); a request goes to the first point after
- * its hash, found by binary search. An endpoint's points depend only on its address and its own weight, never on
- * the others: when one leaves, only the keys on its points move, and they spread over the rest. Above
+ * its hash, found through an index by the hash's top bits and a binary search within its bucket. An endpoint's
+ * points depend only on its address and its own weight, never on the others: when one leaves, only the keys on its
+ * points move, and they spread over the rest. Above
  * {@value #MAX_POINTS} points in all, every endpoint's count is scaled down alike.
  */
 public final class RingHash implements Balancer {
@@ -48,10 +49,31 @@ public final class RingHash implements Balancer {
         for (int j = 0; j < count; j++) {
             owners[j] = endpoints[(int) (ring[j] & INDEX_MASK)];
         }
+        // An index over the ring by the top bits of a hash, about one point per bucket: a lookup binary-searches
+        // only its bucket (a probe or two) instead of the whole ring (17 probes, mostly cache misses, at 100k points).
+        int bits = Math.max(1, 64 - Long.numberOfLeadingZeros(count - 1L));
+        int shift = 64 - bits;
+        int[] bucketStart = new int[(1 << bits) + 1];
+        int j = 0;
+        for (int b = 0; b <= 1 << bits; b++) {
+            while (j < count && bucket(ring[j], shift) < b) {
+                j++;
+            }
+            bucketStart[b] = j;
+        }
         return ctx -> {
             // With every index bit set the key sorts after any point of the same high bits, and equals none.
-            int at = -Arrays.binarySearch(ring, ctx.hashKey() | INDEX_MASK) - 1;
-            return owners[at == ring.length ? 0 : at];
+            long key = ctx.hashKey() | INDEX_MASK;
+            int b = bucket(key, shift);
+            int from = bucketStart[b];
+            int to = bucketStart[b + 1];
+            int at = from == to ? to : -Arrays.binarySearch(ring, from, to, key) - 1;
+            return owners[at == owners.length ? 0 : at];
         };
+    }
+
+    /** The bucket of a point: its top bits in unsigned order (the ring is sorted as signed longs). */
+    private static int bucket(long point, int shift) {
+        return (int) ((point ^ Long.MIN_VALUE) >>> shift);
     }
 }

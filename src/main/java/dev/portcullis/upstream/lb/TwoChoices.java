@@ -12,15 +12,11 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class TwoChoices {
     private final int n;
-    private final boolean uniform;
-    private final long[] prefix;
-    private final long total;
+    private final WeightedDraw draw;
 
     TwoChoices(int[] weights) {
         this.n = weights.length;
-        this.uniform = Weights.allEqual(weights);
-        this.prefix = Weights.prefixSums(weights);
-        this.total = prefix[n - 1];
+        this.draw = new WeightedDraw(weights);
     }
 
     /** @return the first candidate in the high 32 bits, the second in the low; equal only with unequal weights */
@@ -28,15 +24,15 @@ final class TwoChoices {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         int a;
         int b;
-        if (uniform) {
+        if (draw.uniform()) {
             a = r.nextInt(n);
             b = r.nextInt(n - 1);
             if (b >= a) {
                 b++;
             }
         } else {
-            a = Weights.indexOf(prefix, r.nextLong(total));
-            b = Weights.indexOf(prefix, r.nextLong(total));
+            a = draw.next(r);
+            b = draw.next(r);
         }
         return ((long) a << 32) | b;
     }

@@ -142,6 +142,43 @@ class ConsistentHashTest {
         }
     }
 
+    /** The ring's bucket index finds what a search of the whole ring finds, edges and wrap-around included. */
+    @org.junit.jupiter.api.Test
+    void ringLookupMatchesAFullSearch() {
+        int[][] weightSets = {{1}, {100}, {100, 100, 100}, {300, 1, 100, 7, 250, 100, 2}, {100_000, 100}};
+        java.util.Random r = new java.util.Random(11);
+        for (int[] w : weightSets) {
+            Endpoint[] eps = endpoints(w.length, 1);
+            Picker picker = new RingHash().build(eps, w);
+            // the points as RingHash places them, searched one by one
+            java.util.List<long[]> points = new java.util.ArrayList<>();
+            double perWeight = Math.min((double) RingHash.POINTS_PER_WEIGHT / Weights.SCALE,
+                    (double) RingHash.MAX_POINTS / Weights.total(w));
+            for (int i = 0; i < w.length; i++) {
+                long seed = Hashing.hash(eps[i].label());
+                long n = Math.max(1, Math.round(w[i] * perWeight));
+                for (int p = 0; p < n; p++) {
+                    points.add(new long[] {(Hashing.mix(seed + (p + 1) * 0x9E3779B97F4A7C15L) & ~0xFFFFFL) | i, i});
+                }
+            }
+            points.sort((x, y) -> Long.compare(x[0], y[0]));
+            long[] keys = new long[20_000];
+            for (int k = 0; k < keys.length; k++) {
+                keys[k] = k < 8 ? new long[] {Long.MIN_VALUE, Long.MAX_VALUE, 0, -1, 1, points.get(0)[0],
+                        points.get(points.size() - 1)[0], points.get(points.size() / 2)[0] + 1}[k] : r.nextLong();
+            }
+            long[] sorted = points.stream().mapToLong(p -> p[0]).toArray();
+            for (long key : keys) {
+                long q = key | 0xFFFFFL;
+                // the first point above q over the whole ring (binary search of it all), wrapping to the first
+                int at = -Arrays.binarySearch(sorted, q) - 1;
+                int owner = (int) points.get(at == sorted.length ? 0 : at)[1];
+                assertThat(picker.pick(new Tries(key))).as("key %d with weights %s", key, Arrays.toString(w))
+                        .isSameAs(eps[owner]);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"maglev", "ring"})
     void theSameEndpointsInAnotherOrderGiveTheSameAnswers(String method) {

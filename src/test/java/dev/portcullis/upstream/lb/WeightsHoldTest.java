@@ -85,6 +85,24 @@ class WeightsHoldTest {
     }
 
     @Test
+    void theAliasTableGivesEachIndexExactlyItsWeight() {
+        java.util.Random r = new java.util.Random(3);
+        for (int round = 0; round < 200; round++) {
+            int n = 1 + r.nextInt(120);
+            int[] w = new int[n];
+            for (int i = 0; i < n; i++) {
+                w[i] = 1 + r.nextInt(round % 2 == 0 ? 3 : 100_000);
+            }
+            WeightedDraw draw = new WeightedDraw(w);
+            double total = Weights.total(w);
+            for (int i = 0; i < n; i++) {
+                assertThat(draw.chance(i)).as("round %d, index %d of %d", round, i, n)
+                        .isCloseTo(w[i] / total, org.assertj.core.data.Offset.offset(1e-9));
+            }
+        }
+    }
+
+    @Test
     void reducedAndCappedWeightsKeepRatios() {
         assertThat(Weights.reduced(new int[] {300, 100, 200})).containsExactly(3, 1, 2);
         int[] capped = Weights.capped(new int[] {100_000, 1, 50_000}, 4096);
