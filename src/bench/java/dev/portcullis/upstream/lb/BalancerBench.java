@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * The cost of one balancing choice, {@code Upstream.choose} as a request's first try makes it (the picker plus the
- * endpoint set's "not tried yet" check), over 100 endpoints. Endpoints carry some load (0–6 requests in flight) and
+ * endpoint set's "not tried yet" check), over 100 endpoints. Endpoints carry some load (1–7 requests in flight) and
  * latency estimates (1.0–1.1 ms), so least_connections scans, power_of_two and peak_ewma compare real values.
  * Weights are all 1 ("equal") or 1, 2, 3 in turn ("mixed"; weighted draws and schedules). Run with bench/lb-jmh.sh.
  */
@@ -69,7 +69,7 @@ public class BalancerBench {
         upstream = TestEndpoints.upstream(c, specs);
         for (int i = 0; i < endpoints; i++) {
             Endpoint e = upstream.endpoints().get(i);
-            for (int k = 0; k < i % 7; k++) {
+            for (int k = 0; k <= i % 7; k++) { // 1 to 7: none idle, so least_connections scans them all
                 e.state().requestStarted();
             }
             upstream.observe(e, 1_000_000L + (i * 7919L) % 100_000, false);

@@ -41,6 +41,14 @@ public final class LeastConnections implements Balancer {
                     continue;
                 }
                 long load = states[i].inFlight();
+                if (load == 0) {
+                    // An idle one: nothing is less loaded, so skip the rest of the scan; the walk below takes the
+                    // next idle endpoint in the schedule (this one, or another idle one due its turn first).
+                    bestLoad = 0;
+                    best = i;
+                    ties = 2;
+                    break;
+                }
                 // sign of load / weights[i] - bestLoad / bestWeight, without division
                 long d = load * bestWeight - bestLoad * weights[i];
                 if (d < 0) {

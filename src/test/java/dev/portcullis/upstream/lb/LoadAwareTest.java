@@ -55,6 +55,16 @@ class LoadAwareTest {
     }
 
     @Test
+    void leastConnectionsSharesIdleEndpointsByWeight() {
+        Upstream u = upstream("least_connections", "a", "b:3", "c", "d", "e");
+        inFlight(endpoint(u, "a"), 1);
+        inFlight(endpoint(u, "c"), 2);
+        inFlight(endpoint(u, "e"), 1);
+        // b and d are idle: they share the requests 3:1, as their weights say, whatever the others carry
+        assertThat(count(u, 1400)).containsEntry("b", 1050).containsEntry("d", 350);
+    }
+
+    @Test
     void leastConnectionsFollowsLoadAsItChanges() {
         Upstream u = upstream("least_connections", "a", "b", "c");
         Tries t = new Tries();
