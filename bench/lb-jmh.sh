@@ -6,13 +6,13 @@
 #   bench/lb-jmh.sh -p balance=maglev    # extra JMH options are appended (here: one algorithm only)
 #   JMH_OPTS="-wi 5 -i 10 -f 2" bench/lb-jmh.sh   # longer, steadier run
 #
-# Writes the JMH text output to bench/results/lb-jmh.txt.
+# Writes the JMH text output to bench/results/raw/lb-jmh.txt (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -Pbench -DskipTests test-compile dependency:build-classpath \
+./mvnw -B -q -Pbench -DskipTests test-compile org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 CP="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
-mkdir -p bench/results
+mkdir -p bench/results/raw
 # shellcheck disable=SC2086
 java -cp "$CP" org.openjdk.jmh.Main 'dev.portcullis.upstream.lb.BalancerBench' \
-    ${JMH_OPTS:--wi 2 -i 3 -f 1 -w 1s -r 1s} -prof gc "$@" | tee bench/results/lb-jmh.txt
+    ${JMH_OPTS:--wi 2 -i 3 -f 1 -w 1s -r 1s} -prof gc "$@" | tee bench/results/raw/lb-jmh.txt
