@@ -231,6 +231,35 @@ class BalancingTest {
         assertThat(n.getOrDefault("slow", 0)).as("%s: %s", balance, n).isLessThan(total / 6);
     }
 
+    /**
+     * One request at a time, so nothing is ever in flight when the proxy chooses: only the measured response time
+     * can tell the slow backend apart, and peak_ewma sends it (almost) nothing after its first answer.
+     */
+    @Test
+    void peakEwmaLearnsResponseTimesWithoutConcurrency() throws Exception {
+        AtomicInteger slowSeen = new AtomicInteger();
+        TestBackend slow = keep(TestBackend.start("slow", ex -> {
+            slowSeen.incrementAndGet();
+            TestBackend.drain(ex);
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] out = "slow GET".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, out.length);
+            ex.getResponseBody().write(out);
+        }));
+        TestProxy p = keep(TestProxy.toOneUpstream(a.address() + ", " + slow.address() + ", " + c.address(), "",
+                ", balance: peak_ewma"));
+        for (int i = 0; i < 150; i++) {
+            get(p, "/seq" + i);
+        }
+        // every draw of two holds a fast backend, whose estimate beats 300 ms (even a cold first answer's peak,
+        // which the estimate keeps for seconds: it decays with a 10 s time constant)
+        assertThat(slowSeen.get()).isLessThanOrEqualTo(3);
+    }
+
     private Map<String, Integer> concurrently(TestProxy p, int threads, int total) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
