@@ -2,18 +2,18 @@ package dev.portcullis.http;
 
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
-import dev.portcullis.upstream.lb.PeakEwma;
 
 /**
  * What the outcome of one try tells the upstream about its endpoint: outlier detection counts failures in a row
- * (connect errors, resets, timeouts, 5xx heads) and the peak-EWMA estimate gets the time to the response head, or a
- * penalty for a failure, so that latency-aware balancing avoids endpoints that fail fast as well as slow ones.
+ * (connect errors, resets, timeouts, 5xx heads) and the balancer learns the time to the response head, or a failure
+ * (peak EWMA counts it as a penalty, so latency-aware balancing avoids endpoints that fail fast as well as slow
+ * ones; the other balancers ignore it).
  */
 final class PassiveHealth {
     private PassiveHealth() {}
 
     static void failed(Upstream upstream, Endpoint e) {
-        e.state().observeLatency(System.nanoTime(), PeakEwma.FAILURE_PENALTY_NANOS, PeakEwma.DECAY_NANOS);
+        upstream.observe(e, 0, true);
         upstream.reportFailure(e);
     }
 
@@ -23,8 +23,7 @@ final class PassiveHealth {
             failed(upstream, e);
             return;
         }
-        long now = System.nanoTime();
-        e.state().observeLatency(now, now - tryStartNanos, PeakEwma.DECAY_NANOS);
+        upstream.observe(e, System.nanoTime() - tryStartNanos, false);
         upstream.reportSuccess(e);
     }
 }

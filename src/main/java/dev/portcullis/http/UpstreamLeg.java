@@ -615,6 +615,10 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         if (c != null) {
             ex.endpoint.requestFinished();
             c.discard();
+            if (!responseStarted) {
+                // No answer yet (route timeout, client gone): it took at least this long.
+                upstream.observe(ex.endpoint, System.nanoTime() - tryStartNanos, false);
+            }
         }
     }
 

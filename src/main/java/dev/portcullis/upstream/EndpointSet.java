@@ -8,7 +8,8 @@ import dev.portcullis.upstream.lb.Picker;
  * {@link Upstream#refresh()} swaps in a new one when health, ejection, drain or weights change.
  *
  * @param active   what the picker chooses among (healthy primaries; backups when no primary is; all in panic)
- * @param fallback every endpoint not drained, primaries first: a retry walks these for one not tried yet
+ * @param fallback every endpoint not drained, healthy first, primaries before backups: a retry walks these for one
+ *                 not tried yet
  * @param panic    too few primaries are healthy, so health is ignored (Envoy's panic threshold)
  * @param picker   null when {@code active} is empty
  */
@@ -19,14 +20,18 @@ public record EndpointSet(Endpoint[] active, int[] weights, Endpoint[] fallback,
     /**
      * The picker's choice unless an earlier try had it; else another endpoint of the active set not tried yet;
      * else one not tried among all endpoints not drained (backups and unhealthy ones, as nginx tries every server
-     * before giving up). Null when every endpoint was tried.
+     * before giving up). Null when every endpoint was tried, and at once when the active set is empty (no healthy
+     * endpoint and panic off): then there is nothing to balance over and the request fails fast.
      */
     public Endpoint choose(PickContext ctx) {
-        Endpoint e = picker == null ? null : picker.pick(ctx);
-        if (e != null && !ctx.tried(e)) {
+        if (picker == null) {
+            return null;
+        }
+        Endpoint e = picker.pick(ctx);
+        if (!ctx.tried(e)) {
             return e;
         }
-        int start = e == null ? 0 : indexOf(active, e);
+        int start = indexOf(active, e);
         for (int k = 1; k <= active.length; k++) {
             Endpoint c = active[(start + k) % active.length];
             if (!ctx.tried(c)) {

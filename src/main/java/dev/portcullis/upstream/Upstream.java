@@ -100,6 +100,14 @@ public final class Upstream {
 
     // ---- passive health: request outcomes ----
 
+    /**
+     * How one try went, for latency-aware balancing ({@code peak_ewma}; a no-op for the others): the time from
+     * sending the request to the response head, or a failure (connect error, reset, broken reply, 5xx).
+     */
+    public void observe(Endpoint e, long latencyNanos, boolean failed) {
+        balancer.observe(e, latencyNanos, failed);
+    }
+
     /** A try answered without a failure the outlier detector counts. */
     public void reportSuccess(Endpoint e) {
         e.state().success();
@@ -176,43 +184,50 @@ public final class Upstream {
         return !s.refusesNewRequests() && !s.agentDown() && s.healthy() && !s.ejected(now);
     }
 
-    /** Rebuilds the endpoint set from the endpoints' states. Cheap enough to call on every state change. */
+    /**
+     * Rebuilds the endpoint set from the endpoints' states. Cheap enough to call on every state change.
+     *
+     * <p>Healthy primaries take the traffic. When none is healthy, or fewer than {@code panic_threshold} percent of
+     * them, the healthy backups join those left. With no healthy backup either, panic: every primary (not drained)
+     * takes traffic, health ignored, rather than overloading the few or answering 503; {@code panic_threshold: 0}
+     * turns panic off, and then no healthy endpoint means 503.
+     */
     public synchronized void refresh() {
         long now = System.nanoTime();
-        List<Endpoint> all = endpoints;
         List<Endpoint> primaries = new ArrayList<>();
         List<Endpoint> healthyPrimaries = new ArrayList<>();
         List<Endpoint> healthyBackups = new ArrayList<>();
-        List<Endpoint> fallback = new ArrayList<>();
-        List<Endpoint> fallbackBackups = new ArrayList<>();
-        for (Endpoint e : all) {
-            e.stats().available(available(e, now));
+        List<Endpoint> sickPrimaries = new ArrayList<>();
+        List<Endpoint> sickBackups = new ArrayList<>();
+        for (Endpoint e : endpoints) {
+            boolean up = available(e, now);
+            e.stats().available(up);
             if (e.state().refusesNewRequests()) {
                 continue;
             }
-            (e.backup() ? fallbackBackups : fallback).add(e);
-            if (!e.backup()) {
+            if (e.backup()) {
+                (up ? healthyBackups : sickBackups).add(e);
+            } else {
                 primaries.add(e);
-            }
-            if (available(e, now)) {
-                (e.backup() ? healthyBackups : healthyPrimaries).add(e);
+                (up ? healthyPrimaries : sickPrimaries).add(e);
             }
         }
-        fallback.addAll(fallbackBackups);
+        // What a retry walks once the active set is used up: healthy ones before sick ones, primaries first.
+        List<Endpoint> fallback = new ArrayList<>(healthyPrimaries);
+        fallback.addAll(healthyBackups);
+        fallback.addAll(sickPrimaries);
+        fallback.addAll(sickBackups);
         List<Endpoint> active;
         boolean panic = false;
-        // No healthy primary always counts as below: with panic_threshold 0 the backups must still step in.
-        boolean belowThreshold = healthyPrimaries.isEmpty()
-                || healthyPrimaries.size() * 100.0 < config.panicThreshold() * primaries.size();
-        if (!belowThreshold) {
+        double threshold = config.panicThreshold();
+        boolean belowThreshold = healthyPrimaries.size() * 100.0 < threshold * primaries.size();
+        if (!healthyPrimaries.isEmpty() && !belowThreshold) {
             active = healthyPrimaries;
         } else if (!healthyBackups.isEmpty()) {
-            // Too few primaries: the healthy backups join them (all of them when no primary is left).
             active = new ArrayList<>(healthyPrimaries);
             active.addAll(healthyBackups);
-        } else if (config.panicThreshold() > 0) {
-            // Panic: better to spread over every primary than to overload the few healthy ones or answer 503.
-            active = primaries.isEmpty() ? fallback : primaries;
+        } else if (threshold > 0 && !fallback.isEmpty()) {
+            active = primaries.isEmpty() ? sickBackups : primaries;
             panic = true;
         } else {
             active = healthyPrimaries;

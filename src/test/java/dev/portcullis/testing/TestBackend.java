@@ -17,6 +17,12 @@ import java.util.concurrent.Executors;
  * "NAME METHOD URI" and records each request (method, URI, headers, body) for assertions.
  */
 public final class TestBackend implements AutoCloseable {
+    static {
+        // The JDK server writes a response's head and body separately; with Nagle on, the body waits for the
+        // proxy's delayed ACK (~40 ms). Read once when the server classes load, so set before the first start.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     public record Seen(String method, String uri, Map<String, java.util.List<String>> headers, byte[] body) {
         public String header(String name) {
             for (var e : headers.entrySet()) {

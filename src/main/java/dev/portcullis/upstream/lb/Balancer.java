@@ -17,6 +17,12 @@ public interface Balancer {
      */
     Picker build(Endpoint[] endpoints, int[] weights);
 
+    /**
+     * How one try went: the time to the response head, or a failure (connect error, reset, 5xx). Only
+     * latency-aware balancers keep it; called on the event loop, so it must be cheap and lock-free.
+     */
+    default void observe(Endpoint e, long latencyNanos, boolean failed) {}
+
     static Balancer of(UpstreamConfig config) {
         return switch (config.balance()) {
             case ROUND_ROBIN -> new RoundRobin();

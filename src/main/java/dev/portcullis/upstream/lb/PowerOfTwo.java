@@ -1,33 +1,30 @@
 package dev.portcullis.upstream.lb;
 
 import dev.portcullis.upstream.Endpoint;
-import java.util.concurrent.ThreadLocalRandom;
+import dev.portcullis.upstream.EndpointState;
 
 /**
- * Power of two choices: two endpoints drawn at random (by weight), the one with fewer requests in flight
- * relative to its weight wins. Nearly as even as least connections, without scanning every endpoint.
+ * Power of two choices: two endpoints drawn at random (see {@link TwoChoices} for how weights shape the draw), the
+ * one with fewer requests in flight relative to its weight wins; on a tie the first drawn. Nearly as even as least
+ * connections without scanning every endpoint, and without its herd: two event loops seldom pick alike.
  */
 public final class PowerOfTwo implements Balancer {
 
     @Override
     public Picker build(Endpoint[] endpoints, int[] weights) {
         if (endpoints.length == 1) {
-            return ctx -> endpoints[0];
+            Endpoint only = endpoints[0];
+            return ctx -> only;
         }
-        long[] prefix = Weights.prefixSums(weights);
-        long total = prefix[prefix.length - 1];
+        TwoChoices choices = new TwoChoices(weights);
+        EndpointState[] states = Weights.states(endpoints);
         return ctx -> {
-            ThreadLocalRandom r = ThreadLocalRandom.current();
-            int a = Weights.indexOf(prefix, r.nextLong(total));
-            int b = Weights.indexOf(prefix, r.nextLong(total));
-            if (a == b) {
-                b = a + 1 + r.nextInt(endpoints.length - 1);
-                if (b >= endpoints.length) {
-                    b -= endpoints.length;
-                }
-            }
-            long la = (long) endpoints[a].state().inFlight() * weights[b];
-            long lb = (long) endpoints[b].state().inFlight() * weights[a];
+            long pair = choices.draw();
+            int a = TwoChoices.first(pair);
+            int b = TwoChoices.second(pair);
+            // inFlight(a) / weight(a) <= inFlight(b) / weight(b), without division
+            long la = (long) states[a].inFlight() * weights[b];
+            long lb = (long) states[b].inFlight() * weights[a];
             return la <= lb ? endpoints[a] : endpoints[b];
         };
     }

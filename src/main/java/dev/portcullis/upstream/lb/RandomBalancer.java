@@ -3,13 +3,12 @@ package dev.portcullis.upstream.lb;
 import dev.portcullis.upstream.Endpoint;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Weighted random: a uniform point on the running sum of weights, found by binary search. */
+/** Weighted random: each request draws an endpoint with probability proportional to its weight. */
 public final class RandomBalancer implements Balancer {
 
     @Override
     public Picker build(Endpoint[] endpoints, int[] weights) {
-        long[] prefix = Weights.prefixSums(weights);
-        long total = prefix[prefix.length - 1];
-        return ctx -> endpoints[Weights.indexOf(prefix, ThreadLocalRandom.current().nextLong(total))];
+        WeightedDraw draw = new WeightedDraw(weights);
+        return ctx -> endpoints[draw.next(ThreadLocalRandom.current())];
     }
 }

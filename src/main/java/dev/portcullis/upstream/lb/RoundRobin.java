@@ -16,24 +16,33 @@ public final class RoundRobin implements Balancer {
 
     @Override
     public Picker build(Endpoint[] endpoints, int[] weights) {
-        Endpoint[] schedule = smoothSchedule(endpoints, Weights.capped(weights, MAX_SCHEDULE));
+        int[] order = smoothOrder(weights);
+        Endpoint[] schedule = new Endpoint[order.length];
+        for (int i = 0; i < order.length; i++) {
+            schedule[i] = endpoints[order[i]];
+        }
         return ctx -> schedule[(int) Math.floorMod(cursor.getAndIncrement(), (long) schedule.length)];
     }
 
-    static Endpoint[] smoothSchedule(Endpoint[] endpoints, int[] weights) {
-        int total = (int) Weights.total(weights);
-        Endpoint[] out = new Endpoint[total];
-        long[] current = new long[endpoints.length];
+    /**
+     * One cycle of smooth weighted round robin over {@code weights} (reduced and capped to {@value #MAX_SCHEDULE}):
+     * each slot, every index gains its weight and the richest is chosen and pays the total. Indexes, not endpoints.
+     */
+    static int[] smoothOrder(int[] weights) {
+        int[] w = Weights.capped(weights, MAX_SCHEDULE);
+        int total = (int) Weights.total(w);
+        int[] out = new int[total];
+        long[] current = new long[w.length];
         for (int slot = 0; slot < total; slot++) {
             int best = -1;
-            for (int i = 0; i < endpoints.length; i++) {
-                current[i] += weights[i];
+            for (int i = 0; i < w.length; i++) {
+                current[i] += w[i];
                 if (best < 0 || current[i] > current[best]) {
                     best = i;
                 }
             }
             current[best] -= total;
-            out[slot] = endpoints[best];
+            out[slot] = best;
         }
         return out;
     }

@@ -1,5 +1,8 @@
 package dev.portcullis.upstream.lb;
 
+import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.EndpointState;
+
 /** Helpers for effective weights (config weight × {@link #SCALE}, adjusted by agents and slow start). */
 public final class Weights {
     /** A config weight of 1 is an effective weight of 100, so a slow-start ramp or an agent's 37% stays precise. */
@@ -13,6 +16,25 @@ public final class Weights {
             t += w;
         }
         return t;
+    }
+
+    /** The endpoints' states, in order: load-aware pickers read them on every pick. */
+    static EndpointState[] states(Endpoint[] endpoints) {
+        EndpointState[] out = new EndpointState[endpoints.length];
+        for (int i = 0; i < endpoints.length; i++) {
+            out[i] = endpoints[i].state();
+        }
+        return out;
+    }
+
+    /** Whether every weight is the same (then a uniform draw is a weighted one, and cheaper). */
+    public static boolean allEqual(int[] weights) {
+        for (int w : weights) {
+            if (w != weights[0]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Divides every weight by their greatest common divisor: 300:100 becomes 3:1. */
