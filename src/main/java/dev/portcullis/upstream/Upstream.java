@@ -6,6 +6,8 @@ import dev.portcullis.upstream.lb.PickContext;
 import dev.portcullis.upstream.lb.Weights;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A named group of endpoints with its balancing policy, health state and limits, compiled from config.
@@ -28,6 +30,10 @@ public final class Upstream {
     /** Null without {@code sticky}. */
     private final StickySessions sticky;
     private volatile List<Endpoint> endpoints;
+    /** Serialises ejection decisions (max_ejected) without waiting for a set rebuild in progress. */
+    private final Object ejectLock = new Object();
+    private volatile Executor refresher;
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private volatile EndpointSet set = EndpointSet.EMPTY;
 
     public Upstream(UpstreamConfig config, List<Endpoint> endpoints) {
@@ -124,7 +130,7 @@ public final class Upstream {
         if (od == null || failures < od.consecutiveFailures()) {
             return;
         }
-        synchronized (this) {
+        synchronized (ejectLock) {
             long now = System.nanoTime();
             if (e.state().ejected(now)) {
                 return;
@@ -143,19 +149,42 @@ public final class Upstream {
             e.stats().ejected();
             LOG.warn("upstream {}: endpoint {} ejected for {} ms after {} failures in a row (ejection #{})", name(),
                     e.label(), (e.state().ejectedUntilNanos() - now) / 1_000_000, failures, e.state().ejections());
+        }
+        refreshSoon();
+    }
+
+    /**
+     * Rebuilds the set on the supervisor's loop (once it watches this upstream), so that an event loop that
+     * reports a failure never builds a Maglev table or a ring itself. Requests queued meanwhile coalesce into one.
+     */
+    public void refreshSoon() {
+        Executor r = refresher;
+        if (r == null) {
             refresh();
+        } else if (refreshQueued.compareAndSet(false, true)) {
+            r.execute(() -> {
+                refreshQueued.set(false);
+                refresh();
+            });
         }
     }
 
+    /** Where {@link #refreshSoon} rebuilds the set; set by the supervisor when it starts watching this upstream. */
+    public void refresher(Executor executor) {
+        this.refresher = executor;
+    }
+
     /** Returns endpoints whose ejection time is over; called by the supervisor. @return true when one returned */
-    public synchronized boolean returnEjected(long now) {
+    public boolean returnEjected(long now) {
         boolean any = false;
-        for (Endpoint e : endpoints) {
-            EndpointState st = e.state();
-            if (st.ejectionPending() && !st.ejected(now)) {
-                st.unEject();
-                LOG.info("upstream {}: endpoint {} back after its ejection", name(), e.label());
-                any = true;
+        synchronized (ejectLock) {
+            for (Endpoint e : endpoints) {
+                EndpointState st = e.state();
+                if (st.ejectionPending() && !st.ejected(now)) {
+                    st.unEject();
+                    LOG.info("upstream {}: endpoint {} back after its ejection", name(), e.label());
+                    any = true;
+                }
             }
         }
         if (any) {

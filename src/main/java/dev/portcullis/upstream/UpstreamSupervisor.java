@@ -106,6 +106,7 @@ public final class UpstreamSupervisor implements AutoCloseable {
      * without an agent none is held down, drained or re-weighted by one (the state survives a reload otherwise).
      */
     private List<AutoCloseable> startWatching(Upstream u) {
+        u.refresher(group.next());
         List<AutoCloseable> watchers = new ArrayList<>();
         try {
             List<ActiveHealthCheck> active = new ArrayList<>();
