@@ -126,7 +126,7 @@ final class MirrorLeg implements UpstreamUser, PickContext {
                 attach(UpstreamPools.connectionOf(f.channel()));
             } else {
                 endpoint.stats().connectFailure();
-                end(Result.FAILED, "connect failed: " + UpstreamLeg.connectFailureReason(future.cause()));
+                end(Result.FAILED, "connect failed: " + ConnectFailures.reason(future.cause()));
             }
         });
     }

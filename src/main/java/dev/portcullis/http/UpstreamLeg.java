@@ -3,7 +3,6 @@ package dev.portcullis.http;
 import dev.portcullis.config.RetryConfig;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
-import dev.portcullis.upstream.lb.PickContext;
 import dev.portcullis.upstream.pool.UpstreamConnection;
 import dev.portcullis.upstream.pool.UpstreamPools;
 import dev.portcullis.upstream.pool.UpstreamUser;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * back to the pool when both messages ended cleanly.
  *
  * <p>Without a route {@code retry}, failures before anything was sent move on to another endpoint (as nginx's
- * default {@code proxy_next_upstream error}). With one, the route's conditions decide ({@link #mayRetry}): a
+ * default {@code proxy_next_upstream error}). With one, the route's conditions decide ({@link Tries#mayRetry}): a
  * connect failure moves on at once; a reset, a per-try timeout or a listed status is retried after a jittered
  * backoff, within the attempts and the upstream's retry budget, for idempotent methods (or all with
  * {@code non_idempotent}) whose body bytes have not gone yet (bodies are streamed, never buffered). A pooled
@@ -44,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each request holds one slot of the upstream's circuit breaker from {@link #start} to {@link #end}, and each
  * try's outcome feeds passive health ({@link PassiveHealth}).
  */
-final class UpstreamLeg implements UpstreamUser, PickContext {
+final class UpstreamLeg implements UpstreamUser {
     private static final Logger log = LoggerFactory.getLogger(UpstreamLeg.class);
     private static final int MAX_PENDING_CHUNKS = 16;
     private static final AsciiString CIRCUIT_HEADER = AsciiString.cached("x-portcullis-circuit");
@@ -55,15 +54,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     private final UpstreamPools pools;
     private final RetryConfig retry;
     private final boolean idempotent;
-    /** Tries started so far (a stale pooled connection replaced by a fresh one is the same try). */
-    private int attempt;
-    /** Endpoints tried so far by this request, so each try goes to a different one while there is one. */
-    private Endpoint[] tried = new Endpoint[2];
-    /** {@link #tried} looks at tried[triedFrom..attempt): raised when every endpoint was tried and one may repeat. */
-    private int triedFrom;
-    /** The next try may go to an endpoint tried before, when there is no other (retries that reached an endpoint). */
-    private boolean repeatAllowed;
-    private long tryStartNanos;
+    private Tries tries;
     /** The per-try timeout of the try in flight, or the backoff before the next try; null when neither runs. */
     private ScheduledFuture<?> timer;
     /** The upstream's circuit breaker counts this request; given back once, in {@link #end}. */
@@ -100,51 +91,27 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             return;
         }
         holdsRequestSlot = true;
-        if (!retry.isDefault()) {
-            upstream.retryBudget().request();
-        }
+        tries = new Tries(ex, upstream);
         tryNextEndpoint();
     }
 
     private void tryNextEndpoint() {
-        Endpoint e = attempt == 0 ? StickyCookie.pinned(ex, upstream, this) : null;
+        Endpoint e = tries.next();
         if (e == null) {
-            e = upstream.choose(this);
-        }
-        if (e == null && repeatAllowed) {
-            e = chooseAgain();
-        }
-        if (e == null) {
-            if (attempt == 0) {
+            if (tries.count() == 0) {
                 fail(503, "no healthy endpoint in upstream '" + upstream.name() + "'");
             } else {
                 fail(502, "no endpoint could be reached: " + lastFailure);
             }
             return;
         }
-        if (attempt == tried.length) {
-            tried = java.util.Arrays.copyOf(tried, attempt * 2);
-        }
-        tried[attempt++] = e;
         ex.endpoint = e;
-        tryStartNanos = System.nanoTime();
         UpstreamConnection c = pools.poll(e);
         if (c != null) {
             attach(c, true);
         } else {
             connect(e);
         }
-    }
-
-    /** Every endpoint was tried: a retry may go to one again, preferably not to the one that just failed. */
-    private Endpoint chooseAgain() {
-        triedFrom = attempt - 1;
-        Endpoint e = upstream.choose(this);
-        if (e == null) {
-            triedFrom = attempt;
-            e = upstream.choose(this);
-        }
-        return e;
     }
 
     private void connect(Endpoint e) {
@@ -167,7 +134,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
                 PassiveHealth.failed(upstream, e);
                 Throwable cause = future.cause();
                 // The client sees lastFailure: name the failure, never the address (Netty's messages include it).
-                lastFailure = "connect failed: " + connectFailureReason(cause);
+                lastFailure = "connect failed: " + ConnectFailures.reason(cause);
                 log.warn("route {}: upstream {}: connect to {} failed: {}", ex.route.name(), e, e.label(),
                         cause.getMessage());
                 connectFailed(cause instanceof ConnectTimeoutException);
@@ -176,9 +143,8 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
     }
 
     private void connectFailed(boolean timedOut) {
-        repeatAllowed = false; // nothing reached that endpoint: move on to one not tried yet
-        if (mayRetry(Retries.Failure.CONNECT, 0)) {
-            if (timedOut && upstream.choose(this) == null) {
+        if (tries.mayRetry(Retries.Failure.CONNECT, 0, bodyBytesWritten)) {
+            if (timedOut && upstream.choose(tries) == null) {
                 fail(504, "connect to the upstream timed out");
             } else {
                 tryNextEndpoint();
@@ -186,29 +152,9 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         } else if (timedOut) {
             fail(504, "connect to the upstream timed out");
         } else {
-            fail(502, "gave up after " + attempt + (attempt == 1 ? " try: " : " tries: ") + lastFailure);
+            int n = tries.count();
+            fail(502, "gave up after " + n + (n == 1 ? " try: " : " tries: ") + lastFailure);
         }
-    }
-
-    /** A short reason for a failed connect that is safe to show to the client: no address, no port. */
-    static String connectFailureReason(Throwable cause) {
-        if (cause instanceof ConnectTimeoutException) {
-            return "connection timed out";
-        }
-        if (cause instanceof java.net.ConnectException) {
-            String m = cause.getMessage();
-            if (m != null && m.toLowerCase(java.util.Locale.ROOT).contains("refused")) {
-                return "connection refused";
-            }
-            return "could not connect";
-        }
-        if (cause instanceof java.net.UnknownHostException || cause instanceof java.nio.channels.UnresolvedAddressException) {
-            return "host name not resolved";
-        }
-        if (cause instanceof java.net.NoRouteToHostException) {
-            return "no route to host";
-        }
-        return cause.getClass().getSimpleName();
     }
 
     private void attach(UpstreamConnection c, boolean fromPool) {
@@ -308,8 +254,8 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             return;
         }
         cancelTimer();
-        PassiveHealth.answered(upstream, ex.endpoint, code, tryStartNanos);
-        if (mayRetry(Retries.Failure.STATUS, code)) {
+        PassiveHealth.answered(upstream, ex.endpoint, code, tries.startNanos());
+        if (tries.mayRetry(Retries.Failure.STATUS, code, bodyBytesWritten)) {
             // Not relayed: the client gets the next try's response (or, after the last try, its own 5xx).
             ReferenceCountUtil.release(res);
             lastFailure = "the upstream answered " + code;
@@ -413,7 +359,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         if (!responseStarted) {
             endTry();
             lastFailure = why + " before sending a response";
-            if (mayRetry(Retries.Failure.RESET, 0)) {
+            if (tries.mayRetry(Retries.Failure.RESET, 0, bodyBytesWritten)) {
                 log.debug("route {}: upstream {}: {}; retrying (request id {})", ex.route.name(), e, lastFailure,
                         ex.requestId);
                 retryLater();
@@ -433,37 +379,9 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
 
     // ---- retries and timers ----
 
-    /**
-     * Whether this request may have another try after a failure of kind {@code f}. Without a route {@code retry},
-     * only connect failures move on. With one: the route lists the failure and has attempts left; a failure that
-     * reached an endpoint also needs a method that may be repeated, no body bytes sent, and room in the upstream's
-     * retry budget (which this call then spends). A connect failure put no load on any endpoint: no budget.
-     */
-    private boolean mayRetry(Retries.Failure f, int status) {
-        if (retry.isDefault()) {
-            return f == Retries.Failure.CONNECT;
-        }
-        if (!Retries.on(retry, f, status) || attempt >= retry.attempts()) {
-            return false;
-        }
-        if (f == Retries.Failure.CONNECT) {
-            return true;
-        }
-        if (bodyBytesWritten || !(idempotent || retry.nonIdempotent())) {
-            return false;
-        }
-        if (!upstream.retryBudget().tryRetry(retry.budgetPercent())) {
-            log.debug("route {}: upstream {}: retry budget of {}% spent; no retry (request id {})", ex.route.name(),
-                    upstream.name(), retry.budgetPercent(), ex.requestId);
-            return false;
-        }
-        return true;
-    }
-
     /** The next try after the route's backoff; it may repeat an endpoint when every one was tried. */
     private void retryLater() {
-        repeatAllowed = true;
-        long delay = Retries.backoffNanos(retry, attempt);
+        long delay = tries.backoffNanos();
         if (delay <= 0) {
             tryNextEndpoint();
         } else {
@@ -506,13 +424,13 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             return;
         }
         cancelTimer();
-        int thisTry = attempt;
+        int thisTry = tries.count();
         timer = client.ctx.executor().schedule(() -> onTryTimeout(thisTry), perTry.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void onTryTimeout(int thisTry) {
         timer = null;
-        if (done || thisTry != attempt || responseStarted || conn == null) {
+        if (done || thisTry != tries.count() || responseStarted || conn == null) {
             return;
         }
         Endpoint e = ex.endpoint;
@@ -520,7 +438,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
         e.stats().failure();
         PassiveHealth.failed(upstream, e);
         lastFailure = "no response within per_try_timeout (" + retry.perTryTimeout().toMillis() + " ms)";
-        if (mayRetry(Retries.Failure.TIMEOUT, 0)) {
+        if (tries.mayRetry(Retries.Failure.TIMEOUT, 0, bodyBytesWritten)) {
             log.debug("route {}: upstream {}: {}; retrying (request id {})", ex.route.name(), e, lastFailure,
                     ex.requestId);
             retryLater();
@@ -554,23 +472,6 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             holdsRequestSlot = false;
             upstream.breaker().requestFinished();
         }
-    }
-
-    // ---- PickContext ----
-
-    @Override
-    public boolean tried(Endpoint e) {
-        for (int i = triedFrom; i < attempt; i++) {
-            if (tried[i] == e) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    @Override
-    public long hashKey() {
-        return RequestHash.of(ex, upstream.config().hashOn());
     }
 
     private void pendingFront(HttpContent c) {
@@ -617,7 +518,7 @@ final class UpstreamLeg implements UpstreamUser, PickContext {
             c.discard();
             if (!responseStarted) {
                 // No answer yet (route timeout, client gone): it took at least this long.
-                upstream.observe(ex.endpoint, System.nanoTime() - tryStartNanos, false);
+                upstream.observe(ex.endpoint, System.nanoTime() - tries.startNanos(), false);
             }
         }
     }
