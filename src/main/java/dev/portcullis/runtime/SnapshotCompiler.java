@@ -76,8 +76,7 @@ public final class SnapshotCompiler {
             String host = e.address().host();
             try {
                 InetSocketAddress resolved = new InetSocketAddress(InetAddress.getByName(host), e.address().port());
-                endpoints.add(EndpointFactory.endpoint(u.name(), e.address(), resolved, e.weight(), e.backup(),
-                        endpoints.size(), old, metrics));
+                endpoints.add(EndpointFactory.endpoint(u.name(), e.address(), resolved, e.weight(), e.backup(), old, metrics));
             } catch (UnknownHostException ex) {
                 errors.add(new ConfigError(file, 0, "upstreams." + u.name() + ".endpoints[" + i + "]",
                         "cannot resolve host '" + host + "'; check the name or the machine's DNS"));

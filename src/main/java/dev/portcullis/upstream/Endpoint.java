@@ -18,12 +18,10 @@ public final class Endpoint {
     private final String label;
     private final EndpointStats stats;
     private final EndpointState state;
-    /** Position in its upstream's list; balancers use it to index their arrays. */
-    private final int index;
     private volatile boolean retired;
 
     public Endpoint(String upstreamName, HostPort address, InetSocketAddress socketAddress, int weight,
-                    boolean backup, EndpointStats stats, EndpointState state, int index) {
+                    boolean backup, EndpointStats stats, EndpointState state) {
         this.upstreamName = upstreamName;
         this.address = address;
         this.socketAddress = socketAddress;
@@ -32,7 +30,6 @@ public final class Endpoint {
         this.label = address.toString();
         this.stats = stats;
         this.state = state;
-        this.index = index;
     }
 
     public EndpointState state() {
@@ -50,9 +47,6 @@ public final class Endpoint {
         stats.requestFinished();
     }
 
-    public int index() {
-        return index;
-    }
 
     public String upstreamName() {
         return upstreamName;

@@ -14,12 +14,11 @@ public final class EndpointFactory {
 
     /**
      * @param previous the upstream of the same name in the running config, or null
-     * @param index    its position in the new upstream's list
      */
     public static Endpoint endpoint(String upstream, HostPort address, InetSocketAddress resolved, int weight,
-                                    boolean backup, int index, Upstream previous, ProxyMetrics metrics) {
+                                    boolean backup, Upstream previous, ProxyMetrics metrics) {
         Endpoint old = previous == null ? null : find(previous, address, resolved);
-        if (old != null && old.weight() == weight && old.backup() == backup && old.index() == index) {
+        if (old != null && old.weight() == weight && old.backup() == backup) {
             return old;
         }
         EndpointState state = old != null ? old.state() : new EndpointState();
@@ -27,7 +26,7 @@ public final class EndpointFactory {
             state.markNew(); // joins a running upstream: slow start applies
         }
         return new Endpoint(upstream, address, resolved, weight, backup, metrics.endpoint(upstream, address.toString()),
-                state, index);
+                state);
     }
 
     private static Endpoint find(Upstream previous, HostPort address, InetSocketAddress resolved) {

@@ -93,9 +93,9 @@ class SlowStartTest {
         Upstream before = upstream(Duration.ofSeconds(10), UpstreamConfig.Balance.ROUND_ROBIN);
         ProxyMetrics metrics = new ProxyMetrics();
         Endpoint kept = EndpointFactory.endpoint("u", new HostPort("a", 80), InetSocketAddress.createUnresolved("a", 80),
-                1, false, 0, before, metrics);
+                1, false, before, metrics);
         Endpoint added = EndpointFactory.endpoint("u", new HostPort("c", 80), InetSocketAddress.createUnresolved("c", 80),
-                1, false, 1, before, metrics);
+                1, false, before, metrics);
         long now = System.nanoTime();
         assertThat(before.effectiveWeight(kept, now)).isEqualTo(100);
         assertThat(before.effectiveWeight(added, now)).isBetween(10, 11);

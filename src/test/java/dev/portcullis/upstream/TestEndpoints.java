@@ -16,13 +16,13 @@ public final class TestEndpoints {
 
     /** An endpoint named {@code host}:80; weight 1, not a backup. */
     public static Endpoint ep(String host) {
-        return ep(host, 1, false, 0);
+        return ep(host, 1, false);
     }
 
-    public static Endpoint ep(String host, int weight, boolean backup, int index) {
+    public static Endpoint ep(String host, int weight, boolean backup) {
         HostPort hp = new HostPort(host, 80);
         return new Endpoint("u", hp, InetSocketAddress.createUnresolved(host, 80), weight, backup,
-                METRICS.endpoint("u", hp.toString()), new EndpointState(), index);
+                METRICS.endpoint("u", hp.toString()), new EndpointState());
     }
 
     /** Config of an upstream "u" with the given balance and these endpoints ("a", "b:3", "x:1:backup"). */
@@ -34,7 +34,7 @@ public final class TestEndpoints {
         List<Endpoint> eps = new ArrayList<>();
         for (String s : specs) {
             String[] p = s.split(":");
-            eps.add(ep(p[0], p.length > 1 ? Integer.parseInt(p[1]) : 1, p.length > 2, eps.size()));
+            eps.add(ep(p[0], p.length > 1 ? Integer.parseInt(p[1]) : 1, p.length > 2));
         }
         return new Upstream(config, eps);
     }

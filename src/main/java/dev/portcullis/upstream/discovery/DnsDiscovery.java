@@ -181,7 +181,7 @@ public final class DnsDiscovery implements AutoCloseable {
         List<Endpoint> added = new ArrayList<>();
         for (InetSocketAddress a : wanted) {
             HostPort hp = new HostPort(a.getAddress().getHostAddress(), a.getPort());
-            Endpoint e = EndpointFactory.endpoint(upstream.name(), hp, a, 1, false, next.size(), null, metrics);
+            Endpoint e = EndpointFactory.endpoint(upstream.name(), hp, a, 1, false, null, metrics);
             if (!first) {
                 e.state().markNew(); // joins a running upstream: slow start applies
             }

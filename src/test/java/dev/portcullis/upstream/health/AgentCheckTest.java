@@ -39,7 +39,7 @@ class AgentCheckTest {
 
     @Test
     void agentDrainAndAdminDrainDoNotUndoEachOther() {
-        Endpoint e = TestEndpoints.ep("a", 4, false, 0);
+        Endpoint e = TestEndpoints.ep("a", 4, false);
         EndpointState s = e.state();
         s.drained(true); // the admin API
         assertThat(AgentCheck.applyTo(AgentReply.parse("ready up 100%"), e)).isFalse();

@@ -23,7 +23,7 @@ class ConsistentHashTest {
     private static Endpoint[] endpoints(int n, int first) {
         Endpoint[] eps = new Endpoint[n];
         for (int i = 0; i < n; i++) {
-            eps[i] = TestEndpoints.ep("10.0.0." + (first + i), 1, false, i);
+            eps[i] = TestEndpoints.ep("10.0.0." + (first + i), 1, false);
         }
         return eps;
     }

@@ -50,11 +50,11 @@ class PickAllocationTest {
         Ctx ctx = new Ctx();
         long sink = 0;
         for (int i = 0; i < 20_000; i++) { // warm: ThreadLocalRandom's seed, class init
-            sink += u.choose(ctx).index();
+            sink += u.choose(ctx).weight();
         }
         long before = mx.getThreadAllocatedBytes(tid);
         for (int i = 0; i < 100_000; i++) {
-            sink += u.choose(ctx).index();
+            sink += u.choose(ctx).weight();
         }
         long after = mx.getThreadAllocatedBytes(tid);
         assertThat(sink).isPositive();
