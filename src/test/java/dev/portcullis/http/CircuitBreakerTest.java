@@ -35,18 +35,7 @@ class CircuitBreakerTest {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     private static TestProxy proxy(String endpoints, String upstreamExtra, String routeExtra) throws Exception {
-        return TestProxy.start("""
-                workers: 1
-                listeners:
-                  - name: web
-                    bind: 127.0.0.1:0
-                    routes:
-                      - match: { path_prefix: / }
-                        upstream: be
-                %s
-                upstreams:
-                  be: { endpoints: [%s]%s }
-                """.formatted(routeExtra.indent(8).stripTrailing(), endpoints, upstreamExtra));
+        return TestProxy.start(TestProxy.oneRouteYaml("workers: 1\n", endpoints, upstreamExtra, routeExtra));
     }
 
     private static CircuitBreaker breaker(TestProxy p) {

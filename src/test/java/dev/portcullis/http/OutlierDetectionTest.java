@@ -260,20 +260,10 @@ class OutlierDetectionTest {
             Thread.sleep(20_000);
         });
              TestBackend good = backend("good", 200, 0, goodHits);
-             TestProxy p = TestProxy.start("""
-                     workers: 1
-                     listeners:
-                       - name: web
-                         bind: 127.0.0.1:0
-                         routes:
-                           - match: { path_prefix: / }
-                             upstream: be
-                             timeout: 300ms
-                     upstreams:
-                       be:
-                         endpoints: [%s, %s]
-                         outlier_detection: { consecutive_failures: 2, ejection_time: 10s, max_ejected: 50%% }
-                     """.formatted(hang.address(), good.address()))) {
+             TestProxy p = TestProxy.start(TestProxy.oneRouteYaml("workers: 1\n",
+                     hang.address() + ", " + good.address(),
+                     ", outlier_detection: { consecutive_failures: 2, ejection_time: 10s, max_ejected: 50% }",
+                     "timeout: 300ms"))) {
             Endpoint hanging = endpoint(p, hang.address());
             int timeouts = 0;
             for (int i = 0; i < 10 && !ejected(hanging); i++) {

@@ -44,17 +44,7 @@ class RetryTest {
 
     /** Listener {@code web}, one route to upstream {@code be}; {@code routeExtra} are more route keys (YAML lines). */
     private static TestProxy proxy(String endpoints, String routeExtra) throws Exception {
-        return TestProxy.start("""
-                listeners:
-                  - name: web
-                    bind: 127.0.0.1:0
-                    routes:
-                      - match: { path_prefix: / }
-                        upstream: be
-                %s
-                upstreams:
-                  be: { endpoints: [%s], connect_timeout: 2s }
-                """.formatted(routeExtra.indent(8).stripTrailing(), endpoints));
+        return TestProxy.start(TestProxy.oneRouteYaml("", endpoints, ", connect_timeout: 2s", routeExtra));
     }
 
     private HttpResponse<String> get(TestProxy p, String path) throws Exception {

@@ -59,16 +59,26 @@ public final class TestProxy implements AutoCloseable {
      * @param upstreamExtra more keys of upstream {@code be}, each starting with ", " (e.g. {@code ", connect_timeout: 2s"})
      */
     public static TestProxy toOneUpstream(String endpoints, String topLevel, String upstreamExtra) throws Exception {
-        return start(topLevel + """
+        return start(oneRouteYaml(topLevel, endpoints, upstreamExtra, ""));
+    }
+
+    /**
+     * The YAML of {@link #toOneUpstream}: listener {@code web}, one route to upstream {@code be}.
+     *
+     * @param routeExtra more keys of the route, as YAML lines (e.g. {@code "retry: { attempts: 3 }"})
+     */
+    public static String oneRouteYaml(String topLevel, String endpoints, String upstreamExtra, String routeExtra) {
+        return topLevel + """
                 listeners:
                   - name: web
                     bind: 127.0.0.1:0
                     routes:
                       - match: { path_prefix: / }
                         upstream: be
+                %s
                 upstreams:
                   be: { endpoints: [%s]%s }
-                """.formatted(endpoints, upstreamExtra));
+                """.formatted(routeExtra.indent(8).stripTrailing(), endpoints, upstreamExtra);
     }
 
     public int port(String listener) {
