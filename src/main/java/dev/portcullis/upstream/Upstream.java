@@ -3,6 +3,7 @@ package dev.portcullis.upstream;
 import dev.portcullis.config.UpstreamConfig;
 import dev.portcullis.upstream.lb.Balancer;
 import dev.portcullis.upstream.lb.PickContext;
+import dev.portcullis.upstream.lb.Picker;
 import dev.portcullis.upstream.lb.Weights;
 import java.util.ArrayList;
 import java.util.List;
@@ -267,7 +268,11 @@ public final class Upstream {
             w[i] = effectiveWeight(a[i], now);
         }
         set = new EndpointSet(a, w, fallback.toArray(Endpoint[]::new), panic,
-                a.length == 0 ? null : balancer.build(a, w));
+                a.length == 0 ? null : a.length == 1 ? only(a[0]) : balancer.build(a, w));
+    }
+
+    private static Picker only(Endpoint e) {
+        return ctx -> e;
     }
 
     /** Config weight × the agent's percentage × the slow-start ramp (from 10% to 100% over the window); at least 1. */

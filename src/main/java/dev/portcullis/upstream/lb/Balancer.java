@@ -11,7 +11,7 @@ import dev.portcullis.upstream.Endpoint;
 public interface Balancer {
 
     /**
-     * @param endpoints the endpoints to choose among, never empty
+     * @param endpoints the endpoints to choose among, at least two (the upstream needs no balancer for one)
      * @param weights   their effective weights, each above 0 (config weight × agent percentage × slow-start ramp,
      *                  scaled by {@link Weights#SCALE})
      */

@@ -19,10 +19,6 @@ public final class LeastConnections implements Balancer {
     @Override
     public Picker build(Endpoint[] endpoints, int[] weights) {
         int n = endpoints.length;
-        if (n == 1) {
-            Endpoint only = endpoints[0];
-            return ctx -> only;
-        }
         int[] order = RoundRobin.smoothOrder(weights);
         EndpointState[] states = Weights.states(endpoints); // one pointer less to chase per endpoint scanned
         return ctx -> {

@@ -23,10 +23,6 @@ public final class PeakEwma implements Balancer {
     @Override
     public Picker build(Endpoint[] endpoints, int[] weights) {
         int n = endpoints.length;
-        if (n == 1) {
-            Endpoint only = endpoints[0];
-            return ctx -> only;
-        }
         // In flight per unit of weight, where the average weight is one unit: equal weights give Finagle's cost.
         double mean = (double) Weights.total(weights) / n;
         double[] perRequest = new double[n];

@@ -12,10 +12,6 @@ public final class PowerOfTwo implements Balancer {
 
     @Override
     public Picker build(Endpoint[] endpoints, int[] weights) {
-        if (endpoints.length == 1) {
-            Endpoint only = endpoints[0];
-            return ctx -> only;
-        }
         TwoChoices choices = new TwoChoices(weights);
         EndpointState[] states = Weights.states(endpoints);
         return ctx -> {
