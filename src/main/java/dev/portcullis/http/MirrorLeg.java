@@ -118,7 +118,12 @@ final class MirrorLeg implements UpstreamUser, PickContext {
     }
 
     private void connect() {
-        ChannelFuture f = pools.connect(endpoint, upstream.connectTimeoutMillis());
+        String limit = upstream.breaker().tryStartConnect();
+        if (limit != null) {
+            end(Result.SKIPPED, "circuit breaker open for upstream '" + upstream.name() + "': " + limit + " reached");
+            return;
+        }
+        ChannelFuture f = pools.connect(endpoint, upstream.connectTimeoutMillis(), upstream.breaker());
         f.addListener(future -> {
             if (done) {
                 f.channel().close();

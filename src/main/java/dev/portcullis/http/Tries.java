@@ -19,8 +19,10 @@ final class Tries implements PickContext {
     private final boolean repeatable;
     /** Tries started so far (a stale pooled connection replaced by a fresh one is the same try). */
     private int count;
-    private Endpoint[] tried = new Endpoint[2];
-    /** {@link #tried(Endpoint)} looks at tried[from..count): raised when every endpoint was tried and one may repeat. */
+    /** The first try's endpoint; later ones in {@link #more}, made only when a request has a second try. */
+    private Endpoint first;
+    private Endpoint[] more;
+    /** {@link #tried(Endpoint)} looks at tries from..count-1: raised when every endpoint was tried and one may repeat. */
     private int from;
     /** The next try may go to an endpoint tried before, when there is no other (retries that reached an endpoint). */
     private boolean repeatAllowed;
@@ -57,10 +59,17 @@ final class Tries implements PickContext {
         if (e == null) {
             return null;
         }
-        if (count == tried.length) {
-            tried = Arrays.copyOf(tried, count * 2);
+        if (count == 0) {
+            first = e;
+        } else if (more == null) {
+            more = new Endpoint[] {e, null};
+        } else {
+            if (count - 1 == more.length) {
+                more = Arrays.copyOf(more, more.length * 2);
+            }
+            more[count - 1] = e;
         }
-        tried[count++] = e;
+        count++;
         startNanos = System.nanoTime();
         return e;
     }
@@ -83,7 +92,9 @@ final class Tries implements PickContext {
      */
     boolean mayRetry(Retries.Failure f, int status, boolean bodyBytesSent) {
         if (f == Retries.Failure.CONNECT) {
-            repeatAllowed = false; // nothing reached that endpoint: move on to one not tried yet
+            // Nothing reached that endpoint: move on to one not tried at all, even after a round of repeats.
+            repeatAllowed = false;
+            from = 0;
         }
         if (retry.isDefault()) {
             return f == Retries.Failure.CONNECT;
@@ -114,7 +125,7 @@ final class Tries implements PickContext {
     @Override
     public boolean tried(Endpoint e) {
         for (int i = from; i < count; i++) {
-            if (tried[i] == e) {
+            if ((i == 0 ? first : more[i - 1]) == e) {
                 return true;
             }
         }

@@ -144,7 +144,7 @@ final class UpstreamLeg implements UpstreamUser {
 
     private void connectFailed(boolean timedOut) {
         if (tries.mayRetry(Retries.Failure.CONNECT, 0, bodyBytesWritten)) {
-            if (timedOut && upstream.choose(tries) == null) {
+            if (timedOut && !upstream.set().anyUntried(tries)) {
                 fail(504, "connect to the upstream timed out");
             } else {
                 tryNextEndpoint();
@@ -516,10 +516,6 @@ final class UpstreamLeg implements UpstreamUser {
         if (c != null) {
             ex.endpoint.requestFinished();
             c.discard();
-            if (!responseStarted) {
-                // No answer yet (route timeout, client gone): it took at least this long.
-                upstream.observe(ex.endpoint, System.nanoTime() - tries.startNanos(), false);
-            }
         }
     }
 

@@ -41,7 +41,8 @@ final class AdminBridge implements AdminContext {
                 eps.add(view(u, e));
             }
             out.add(new UpstreamView(u.name(), u.config().balance().key, u.set().panic(), u.set().active().length,
-                    u.breaker().connections(), u.breaker().pending(), u.breaker().requests(), eps));
+                    u.breaker().connections(), u.breaker().pending(),
+                    u.endpoints().stream().mapToInt(e -> e.state().inFlight()).sum(), eps));
         }
         return out;
     }
@@ -50,10 +51,10 @@ final class AdminBridge implements AdminContext {
         EndpointState s = e.state();
         long now = System.nanoTime();
         String health;
-        if (s.drained()) {
-            health = "draining";
-        } else if (s.agentDown()) {
+        if (s.agentDown()) {
             health = "down";
+        } else if (s.refusesNewRequests()) {
+            health = "draining"; // by the admin API, or by its agent ("drain" or 0%)
         } else if (s.ejected(now)) {
             health = "ejected";
         } else {

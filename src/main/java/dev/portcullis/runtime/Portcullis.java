@@ -85,6 +85,7 @@ public final class Portcullis {
 
     private void startWith(PortcullisConfig config) throws ConfigException, IOException {
         Snapshot s = SnapshotCompiler.compile(config, null, metrics);
+        supervisor.adopt(s.upstreams().values());
         accessLog = AccessLog.open(config.accessLog(), metrics);
         for (ListenerConfig l : config.listeners()) {
             ListenerRuntime rt = s.listeners().get(l.name());
@@ -118,6 +119,7 @@ public final class Portcullis {
         try {
             next = source.load();
             s = SnapshotCompiler.compile(next, snapshot, metrics);
+            supervisor.adopt(s.upstreams().values());
         } catch (ConfigException e) {
             return refused(trigger, e.errors().stream().map(Object::toString).toList());
         } catch (IOException | RuntimeException e) {

@@ -18,34 +18,46 @@ public final class CircuitBreaker {
         this.limits = limits;
     }
 
-    /** @return null when a request may start (and it is counted), else which limit is reached */
+    /**
+     * Without {@code max_requests} nothing is counted: one counter shared by every event loop would cost each
+     * request a contended atomic for no purpose (the endpoints' own in-flight counts serve the admin API).
+     *
+     * @return null when a request may start (and it is counted), else which limit is reached
+     */
     public String tryStartRequest() {
         int max = limits.maxRequests();
         if (max > 0 && requests.incrementAndGet() > max) {
             requests.decrementAndGet();
             return "max_requests (" + max + ")";
-        } else if (max <= 0) {
-            requests.incrementAndGet();
         }
         return null;
     }
 
+    /** Pairs with a {@link #tryStartRequest} that returned null. */
     public void requestFinished() {
-        requests.decrementAndGet();
+        if (limits.maxRequests() > 0) {
+            requests.decrementAndGet();
+        }
     }
 
-    /** @return null when a new connection may be opened (it is counted as pending), else which limit is reached */
+    /**
+     * Reserves a connection before it is opened, so that connects still in progress count against
+     * {@code max_connections} (checking only finished ones would let a burst open hundreds at once).
+     *
+     * @return null when a new connection may be opened (it is counted as open and pending), else which limit is
+     *         reached
+     */
     public String tryStartConnect() {
         int maxConn = limits.maxConnections();
-        if (maxConn > 0 && connections.get() >= maxConn) {
+        if (connections.incrementAndGet() > maxConn && maxConn > 0) {
+            connections.decrementAndGet();
             return "max_connections (" + maxConn + ")";
         }
         int maxPending = limits.maxPending();
-        if (maxPending > 0 && pending.incrementAndGet() > maxPending) {
+        if (pending.incrementAndGet() > maxPending && maxPending > 0) {
             pending.decrementAndGet();
+            connections.decrementAndGet();
             return "max_pending (" + maxPending + ")";
-        } else if (maxPending <= 0) {
-            pending.incrementAndGet();
         }
         return null;
     }
@@ -53,8 +65,8 @@ public final class CircuitBreaker {
     /** A connect counted by {@link #tryStartConnect} ended; {@code open} when it gave a connection. */
     public void connectFinished(boolean open) {
         pending.decrementAndGet();
-        if (open) {
-            connections.incrementAndGet();
+        if (!open) {
+            connections.decrementAndGet();
         }
     }
 
@@ -70,6 +82,7 @@ public final class CircuitBreaker {
         return pending.get();
     }
 
+    /** Requests counted against {@code max_requests}; 0 without that limit. */
     public int requests() {
         return requests.get();
     }

@@ -54,4 +54,29 @@ public record EndpointSet(Endpoint[] active, int[] weights, Endpoint[] fallback,
         }
         return 0;
     }
+
+    /** Whether new requests may be balanced to {@code e} (a scan; for the failure path, not per request). */
+    public boolean contains(Endpoint e) {
+        for (Endpoint a : active) {
+            if (a == e) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether some endpoint is left that {@code ctx} has not tried, without moving any balancer's cursor. */
+    public boolean anyUntried(PickContext ctx) {
+        for (Endpoint a : active) {
+            if (!ctx.tried(a)) {
+                return true;
+            }
+        }
+        for (Endpoint f : fallback) {
+            if (!ctx.tried(f)) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -75,11 +75,11 @@ public final class EndpointState {
     }
 
     /**
-     * No new requests: drained by the admin API, or by its agent (the word "drain", or a weight of 0% as HAProxy
-     * reads it). Requests in flight finish.
+     * No new requests, not even in panic or as a retry's last resort: drained by the admin API, or by its agent
+     * (the word "drain", a weight of 0% as HAProxy reads it, or down/maint/stopped/fail). Requests in flight finish.
      */
     public boolean refusesNewRequests() {
-        return drained || agentDrained || agentWeightPercent == 0;
+        return drained || agentDrained || agentDown || agentWeightPercent == 0;
     }
 
     public boolean agentDrained() {

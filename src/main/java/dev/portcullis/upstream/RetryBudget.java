@@ -20,10 +20,13 @@ public final class RetryBudget {
     }
 
     /**
+     * Checks and counts under one lock, so that event loops retrying at once cannot all pass the same check and
+     * overshoot the budget. Only retries take it (first tries count lock-free), and retries are the exception.
+     *
      * @param percent the route's budget, 0..100
      * @return true when a retry is allowed now (it is then counted)
      */
-    public boolean tryRetry(double percent) {
+    public synchronized boolean tryRetry(double percent) {
         long now = System.nanoTime();
         long sec = now / 1_000_000_000L;
         long requests = 0;

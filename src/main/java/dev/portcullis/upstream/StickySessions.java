@@ -95,11 +95,16 @@ public final class StickySessions {
         return table().setCookieOf.get(e);
     }
 
+    /** Builds the ids of an endpoint list before the upstream publishes it (off the event loops). */
+    void prepare(List<Endpoint> endpoints) {
+        table = build(endpoints);
+    }
+
     private Table table() {
         List<Endpoint> current = upstream.endpoints();
         Table t = table;
         if (t == null || t.source != current) {
-            // Two event loops may race to build it: both build the same table, either one is kept.
+            // Only if a list was published without prepare(): build it here (two loops may race; same result).
             t = build(current);
             table = t;
         }
@@ -110,8 +115,9 @@ public final class StickySessions {
         Map<String, Endpoint> byId = new HashMap<>();
         Map<Endpoint, String> idOf = new HashMap<>();
         Map<Endpoint, String> setCookieOf = new HashMap<>();
+        Mac mac = mac();
         for (Endpoint e : endpoints) {
-            String id = id(upstream.name(), e.label());
+            String id = id(mac, upstream.name(), e.label());
             byId.put(id, e);
             idOf.put(e, id);
             setCookieOf.put(e, cookieName + "=" + id + attributes);
@@ -120,11 +126,19 @@ public final class StickySessions {
     }
 
     String id(String upstreamName, String endpointLabel) {
+        return id(mac(), upstreamName, endpointLabel);
+    }
+
+    private static String id(Mac mac, String upstreamName, String endpointLabel) {
+        byte[] sum = mac.doFinal((upstreamName + "\n" + endpointLabel).getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(sum).substring(0, ID_CHARS);
+    }
+
+    private Mac mac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            byte[] sum = mac.doFinal((upstreamName + "\n" + endpointLabel).getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(sum).substring(0, ID_CHARS);
+            return mac;
         } catch (GeneralSecurityException ex) {
             throw new IllegalStateException("HmacSHA256 is not available in this JVM", ex);
         }

@@ -47,6 +47,9 @@ public final class Upstream {
         this.breaker = new CircuitBreaker(config.circuitBreaker());
         this.endpoints = List.copyOf(endpoints);
         this.sticky = config.sticky() == null ? null : new StickySessions(this, config.sticky());
+        if (sticky != null) {
+            sticky.prepare(this.endpoints);
+        }
         refresh();
     }
 
@@ -66,7 +69,11 @@ public final class Upstream {
     /** Replaces the endpoint list (DNS discovery) and rebuilds the set. */
     public void endpoints(List<Endpoint> next) {
         synchronized (this) {
-            this.endpoints = List.copyOf(next);
+            List<Endpoint> list = List.copyOf(next);
+            if (sticky != null) {
+                sticky.prepare(list); // the cookie ids, built here rather than by the first request of each loop
+            }
+            this.endpoints = list;
             refresh();
         }
     }
@@ -134,6 +141,12 @@ public final class Upstream {
         synchronized (ejectLock) {
             long now = System.nanoTime();
             if (e.state().ejected(now)) {
+                // Ejected already, yet still chosen: the set in use predates it (another version of this upstream
+                // ejected it before a reload handed over the state). Panic sets keep ejected endpoints on purpose.
+                EndpointSet current = set;
+                if (!current.panic() && current.contains(e)) {
+                    refreshSoon();
+                }
                 return;
             }
             int ejected = 0;
@@ -211,7 +224,7 @@ public final class Upstream {
     /** Whether the endpoint may take new requests by its own state (not drained, not down, not ejected). */
     public static boolean available(Endpoint e, long now) {
         EndpointState s = e.state();
-        return !s.refusesNewRequests() && !s.agentDown() && s.healthy() && !s.ejected(now);
+        return !s.refusesNewRequests() && s.healthy() && !s.ejected(now);
     }
 
     /**

@@ -81,6 +81,16 @@ public final class UpstreamSupervisor implements AutoCloseable {
         return transport;
     }
 
+    /**
+     * Hands freshly compiled upstreams the supervisor's loop for their set rebuilds, before any request can reach
+     * them, so an ejection in the moments before {@link #activate} never rebuilds on an event loop.
+     */
+    public void adopt(Collection<Upstream> upstreams) {
+        for (Upstream u : upstreams) {
+            u.refresher(group.next());
+        }
+    }
+
     /** Makes {@code upstreams} the ones watched: new ones start, missing ones stop. Returns when applied. */
     public void activate(Collection<Upstream> upstreams) {
         Set<Upstream> next = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -106,7 +116,6 @@ public final class UpstreamSupervisor implements AutoCloseable {
      * without an agent none is held down, drained or re-weighted by one (the state survives a reload otherwise).
      */
     private List<AutoCloseable> startWatching(Upstream u) {
-        u.refresher(group.next());
         List<AutoCloseable> watchers = new ArrayList<>();
         try {
             List<ActiveHealthCheck> active = new ArrayList<>();

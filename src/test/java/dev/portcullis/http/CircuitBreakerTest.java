@@ -225,6 +225,35 @@ class CircuitBreakerTest {
     }
 
     @Test
+    void maxConnectionsHoldsForABurstOfConnectsOnAnEmptyPool() throws Exception {
+        AtomicInteger arrived = new AtomicInteger();
+        try (TestBackend be = slow(1000, arrived);
+             TestProxy p = proxy(be.address(), ", circuit_breaker: { max_connections: 2 }", "")) {
+            List<CompletableFuture<Timed>> all = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                all.add(async(p.uri("web", "/burst" + i)));
+            }
+            int ok = 0;
+            int refused = 0;
+            for (CompletableFuture<Timed> f : all) {
+                Timed t = f.get(10, TimeUnit.SECONDS);
+                if (t.status() == 200) {
+                    ok++;
+                } else {
+                    assertThat(t.status()).isEqualTo(503);
+                    assertThat(t.body()).contains("max_connections (2) reached");
+                    refused++;
+                }
+            }
+            // Connects still in progress count: the burst opens two connections, not eight.
+            assertThat(ok).isEqualTo(2);
+            assertThat(refused).isEqualTo(6);
+            assertThat(arrived.get()).isEqualTo(2);
+            assertThat(breaker(p).pending()).isZero();
+        }
+    }
+
+    @Test
     void withoutACircuitBreakerNothingIsRefused() throws Exception {
         AtomicInteger arrived = new AtomicInteger();
         try (TestBackend be = slow(300, arrived); TestProxy p = proxy(be.address(), "", "")) {
@@ -242,7 +271,8 @@ class CircuitBreakerTest {
     @Test
     void noAvailableEndpointAtAllIsA503ThatNamesTheUpstream() throws Exception {
         AtomicInteger arrived = new AtomicInteger();
-        try (TestBackend be = slow(0, arrived); TestProxy p = proxy(be.address(), "", "")) {
+        try (TestBackend be = slow(0, arrived);
+             TestProxy p = proxy(be.address(), ", circuit_breaker: { max_requests: 10 }", "")) {
             dev.portcullis.upstream.Upstream u = p.process().snapshot().upstreams().get("be");
             u.endpoints().forEach(e -> e.state().drained(true));
             u.refresh();

@@ -48,4 +48,23 @@ class AgentAndBackupSetTest {
         assertThat(t.next(u)).isSameAs(c);
         assertThat(t.next(u)).as("a retry never goes to a drained endpoint").isNull();
     }
+
+    @Test
+    void anEndpointItsAgentCallsDownTakesNothingNotEvenInPanic() {
+        Upstream u = TestEndpoints.upstream(UpstreamConfig.Balance.ROUND_ROBIN, "a", "b", "c");
+        Endpoint a = u.endpoints().get(0);
+        Endpoint b = u.endpoints().get(1);
+        Endpoint c = u.endpoints().get(2);
+        a.state().agentDown(true); // "maint"
+        b.state().checkResult(false, 1, 1);
+        c.state().checkResult(false, 1, 1);
+        u.refresh();
+        assertThat(u.set().panic()).isTrue();
+        assertThat(u.set().active()).containsExactly(b, c);
+        assertThat(u.set().fallback()).doesNotContain(a);
+        TestEndpoints.Tries t = new TestEndpoints.Tries();
+        assertThat(t.next(u)).isNotSameAs(a);
+        assertThat(t.next(u)).isNotSameAs(a);
+        assertThat(t.next(u)).isNull();
+    }
 }

@@ -83,15 +83,11 @@ public final class UpstreamPools {
         }
     }
 
-    /** Opens a new connection on this loop; the future's channel carries an {@link UpstreamConnection}. */
-    public ChannelFuture connect(Endpoint endpoint, int connectTimeoutMillis) {
-        return connect(endpoint, connectTimeoutMillis, null);
-    }
-
     /**
-     * As {@link #connect(Endpoint, int)}, for a connect that {@code breaker} counted with
-     * {@link CircuitBreaker#tryStartConnect()}: the breaker learns when the connect ends and, if it opened, when
-     * the connection closes, whoever holds it then (a request, the pool, nobody).
+     * Opens a new connection on this loop; the future's channel carries an {@link UpstreamConnection}. The connect
+     * was counted by {@code breaker} ({@link CircuitBreaker#tryStartConnect()}): the breaker learns when the
+     * connect ends and, if it opened, when the connection closes, whoever holds it then (a request, the pool,
+     * nobody).
      */
     public ChannelFuture connect(Endpoint endpoint, int connectTimeoutMillis, CircuitBreaker breaker) {
         UpstreamConnection handler = new UpstreamConnection(endpoint, this);
@@ -114,15 +110,13 @@ public final class UpstreamPools {
                     }
                 });
         ChannelFuture f = b.connect(endpoint.socketAddress());
-        if (breaker != null) {
-            // Added before the caller's listener, so the counts are right before the connection is used.
-            f.addListener(done -> {
-                breaker.connectFinished(done.isSuccess());
-                if (done.isSuccess()) {
-                    f.channel().closeFuture().addListener(closed -> breaker.connectionClosed());
-                }
-            });
-        }
+        // Added before the caller's listener, so the counts are right before the connection is used.
+        f.addListener(done -> {
+            breaker.connectFinished(done.isSuccess());
+            if (done.isSuccess()) {
+                f.channel().closeFuture().addListener(closed -> breaker.connectionClosed());
+            }
+        });
         return f;
     }
 
