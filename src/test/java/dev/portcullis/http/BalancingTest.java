@@ -104,6 +104,16 @@ class BalancingTest {
         assertThat(n.get("c")).as("%s: %s", balance, n).isBetween(190, 210);
     }
 
+    /** The floor: 10,000 requests through the proxy from 4 clients at once, weights within ±5%. */
+    @Test
+    void tenThousandConcurrentRequestsKeepTheWeightsWithinFivePercent() throws Exception {
+        TestProxy p = proxy(", balance: round_robin");
+        Map<String, Integer> n = concurrently(p, 4, 10_000);
+        assertThat(n.get("a")).as("%s", n).isBetween(5700, 6300);
+        assertThat(n.get("b")).as("%s", n).isBetween(1900, 2100);
+        assertThat(n.get("c")).as("%s", n).isBetween(1900, 2100);
+    }
+
     /** 1,500 requests: ±5 points of share is 4 standard deviations for the 60% backend, 4.8 for the 20% ones. */
     @ParameterizedTest
     @ValueSource(strings = {"random", "power_of_two"})
