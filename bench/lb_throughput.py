@@ -68,7 +68,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=b.env_int("BENCH_ROUNDS", 3))
     ap.add_argument("--out", default=os.path.join(b.RESULTS_DIR, "lb-latest.md"))
+    ap.add_argument("--algorithms", default=",".join(ALGORITHMS),
+                    help="comma list of the algorithms to pair with round_robin (default: all)")
     args = ap.parse_args()
+    wanted = {a.strip() for a in args.algorithms.split(",") if a.strip()} | {"round_robin"}
+    for a in wanted:
+        if a not in ALGORITHMS:
+            ap.error(f"unknown algorithm {a!r}; expected some of {', '.join(ALGORITHMS)}")
     duration = b.env_int("BENCH_DURATION", 10)
     conns = b.env_int("BENCH_CONNECTIONS", 64)
     threads = b.env_int("BENCH_THREADS", 2)
@@ -97,6 +103,8 @@ def main():
         b.wait_ready("portcullis", port_of(i), proc=proxy, logpath=proxy.logpath)
 
     for i, name in enumerate(ALGORITHMS):
+        if name not in wanted:
+            continue
         b.log(f"warm-up {name} {warm}s")
         b.run_wrk(b.wrk_argv(port_of(i), "/small", warm, conns, threads), warm)
 
@@ -124,7 +132,7 @@ def main():
     # (CPU steal), a pair seconds apart sees the same machine, the medians of whole rounds do not.
     for rnd in range(1, args.rounds + 1):
         for i, name in enumerate(ALGORITHMS):
-            if name == "round_robin":
+            if name == "round_robin" or name not in wanted:
                 continue
             first_rr = (rnd + i) % 2 == 0
             base = run(0, "round_robin", rnd) if first_rr else None
@@ -151,7 +159,7 @@ def main():
              "| balance | req/s (median) | req/s vs round_robin (paired) | CPU µs/req (median) "
              "| CPU vs round_robin (paired) | p99 ms | errors |",
              "|---|---|---|---|---|---|---|"]
-    for name in ALGORITHMS:
+    for name in [n for n in ALGORITHMS if n in wanted]:
         errors = sum(r["socket_errors"] + r["non_2xx"] for r in rows[name])
         r = ratios.get(name)
         lines.append(f"| {name} | {b.fmt(b.med(rows[name], 'rps'), 0)} | "
