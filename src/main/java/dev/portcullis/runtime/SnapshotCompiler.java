@@ -17,6 +17,7 @@ import dev.portcullis.http.filters.headers.ResponseHeadersFilter;
 import dev.portcullis.http.filters.rewrite.PathRewriteFilter;
 import dev.portcullis.http.router.RouteTable;
 import dev.portcullis.observe.ProxyMetrics;
+import dev.portcullis.observe.RouteStats;
 import dev.portcullis.template.Template;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
@@ -101,13 +102,16 @@ public final class SnapshotCompiler {
         }
         RouteTarget target;
         String upstreamName = "-";
+        RouteStats stats = null;
         RouteAction action = r.action();
         if (action instanceof RouteAction.Proxy p) {
             target = new RouteTarget.ToUpstream(upstreams.get(p.upstream()));
             upstreamName = p.upstream();
         } else if (action instanceof RouteAction.Split sp) {
-            target = RouteTarget.Split.of(sp, upstreams, name -> metrics.route(listener, r.name(), name));
-            upstreamName = ((RouteTarget.Split) target).label();
+            RouteTarget.Split split = RouteTarget.Split.of(sp, upstreams, name -> metrics.route(listener, r.name(), name));
+            target = split;
+            // Each request is counted under the upstream it went to: no series for the route as a whole.
+            stats = split.stats()[0];
         } else if (action instanceof RouteAction.Redirect rd) {
             target = new RouteTarget.Redirect(Template.compile(rd.to()), rd.status());
         } else {
@@ -121,7 +125,9 @@ public final class SnapshotCompiler {
                 : new CompiledRoute.Mirror(upstreams.get(r.mirror().upstream()), r.mirror().percent(),
                         timeout > 0 ? timeout : CompiledRoute.Mirror.DEFAULT_TIMEOUT_NANOS,
                         metrics.mirror(listener, r.name(), r.mirror().upstream()));
-        return new CompiledRoute(r.name(), target, new FilterChain(filters),
-                metrics.route(listener, r.name(), upstreamName), timeout, r.retry(), mirror);
+        if (stats == null) {
+            stats = metrics.route(listener, r.name(), upstreamName);
+        }
+        return new CompiledRoute(r.name(), target, new FilterChain(filters), stats, timeout, r.retry(), mirror);
     }
 }

@@ -124,7 +124,9 @@ class SplitTest {
                     .contains("portcullis_requests_total{listener=\"web\",route=\"canary\",status=\"2xx\",upstream=\"stable\"} "
                             + stable + ".0")
                     .contains("portcullis_requests_total{listener=\"web\",route=\"canary\",status=\"2xx\",upstream=\"canary\"} "
-                            + canary + ".0");
+                            + canary + ".0")
+                    .as("no series for the split as a whole")
+                    .doesNotContain("upstream=\"stable|canary\"", "upstream=\"canary|stable\"");
         }
     }
 
