@@ -2,9 +2,6 @@ package dev.portcullis.http;
 
 import dev.portcullis.config.UpstreamConfig;
 import dev.portcullis.upstream.lb.Hashing;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.cookie.Cookie;
-import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.util.List;
 
 /**
@@ -19,7 +16,7 @@ final class RequestHash {
         if (on instanceof UpstreamConfig.HashOn.Header h) {
             value = ex.request.headers().get(h.name());
         } else if (on instanceof UpstreamConfig.HashOn.Cookie c) {
-            value = cookie(ex, c.name());
+            value = Cookies.value(ex.request.headers(), c.name());
         } else if (on instanceof UpstreamConfig.HashOn.Query q) {
             List<String> v = ex.queryParameters().get(q.name());
             value = v == null || v.isEmpty() ? null : v.get(0);
@@ -27,16 +24,5 @@ final class RequestHash {
             value = ex.originalUri();
         }
         return value == null ? Hashing.hash(ex.clientAddress()) : Hashing.hash(value);
-    }
-
-    static String cookie(Exchange ex, String name) {
-        for (String header : ex.request.headers().getAll(HttpHeaderNames.COOKIE)) {
-            for (Cookie c : ServerCookieDecoder.LAX.decodeAll(header)) {
-                if (c.name().equals(name)) {
-                    return c.value();
-                }
-            }
-        }
-        return null;
     }
 }

@@ -5,9 +5,7 @@ import dev.portcullis.upstream.StickySessions;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.lb.PickContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
-import java.util.Iterator;
 
 /**
  * The HTTP side of {@code sticky}: reads the pin from the request's Cookie header before the first try, and sets
@@ -24,7 +22,7 @@ final class StickyCookie {
         if (s == null) {
             return null;
         }
-        String value = value(ex.request.headers(), s.cookieName());
+        String value = Cookies.value(ex.request.headers(), s.cookieName());
         ex.stickyCookie = value;
         return s.pinned(value, ctx);
     }
@@ -40,48 +38,5 @@ final class StickyCookie {
         if (id != null && !id.equals(ex.stickyCookie)) {
             res.headers().add(HttpHeaderNames.SET_COOKIE, s.setCookie(e));
         }
-    }
-
-    /**
-     * The value of the first cookie called {@code name} in the Cookie header(s), quotes removed; null when absent.
-     * A plain scan (RFC 6265 section 5.4 pairs separated by ';'): no decoder objects per request.
-     */
-    static String value(HttpHeaders headers, String name) {
-        Iterator<String> it = headers.valueStringIterator(HttpHeaderNames.COOKIE);
-        while (it.hasNext()) {
-            String v = find(it.next(), name);
-            if (v != null) {
-                return v;
-            }
-        }
-        return null;
-    }
-
-    private static String find(String header, String name) {
-        int n = header.length();
-        int i = 0;
-        while (i < n) {
-            while (i < n && (header.charAt(i) == ' ' || header.charAt(i) == '\t')) {
-                i++;
-            }
-            int end = header.indexOf(';', i);
-            if (end < 0) {
-                end = n;
-            }
-            if (header.startsWith(name, i) && i + name.length() < end && header.charAt(i + name.length()) == '=') {
-                int from = i + name.length() + 1;
-                int to = end;
-                while (to > from && (header.charAt(to - 1) == ' ' || header.charAt(to - 1) == '\t')) {
-                    to--;
-                }
-                if (to - from >= 2 && header.charAt(from) == '"' && header.charAt(to - 1) == '"') {
-                    from++;
-                    to--;
-                }
-                return header.substring(from, to);
-            }
-            i = end + 1;
-        }
-        return null;
     }
 }

@@ -1,0 +1,54 @@
+package dev.portcullis.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Iterator;
+
+/** Reading one cookie of a request, for sticky sessions and {@code hash_on: cookie:NAME}. */
+final class Cookies {
+    private Cookies() {
+    }
+
+    /**
+     * The value of the first cookie called {@code name} in the Cookie header(s), quotes removed; null when absent.
+     * A plain scan (RFC 6265 section 5.4 pairs separated by ';'): no decoder objects per request.
+     */
+    static String value(HttpHeaders headers, String name) {
+        Iterator<String> it = headers.valueStringIterator(HttpHeaderNames.COOKIE);
+        while (it.hasNext()) {
+            String v = find(it.next(), name);
+            if (v != null) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static String find(String header, String name) {
+        int n = header.length();
+        int i = 0;
+        while (i < n) {
+            while (i < n && (header.charAt(i) == ' ' || header.charAt(i) == '\t')) {
+                i++;
+            }
+            int end = header.indexOf(';', i);
+            if (end < 0) {
+                end = n;
+            }
+            if (header.startsWith(name, i) && i + name.length() < end && header.charAt(i + name.length()) == '=') {
+                int from = i + name.length() + 1;
+                int to = end;
+                while (to > from && (header.charAt(to - 1) == ' ' || header.charAt(to - 1) == '\t')) {
+                    to--;
+                }
+                if (to - from >= 2 && header.charAt(from) == '"' && header.charAt(to - 1) == '"') {
+                    from++;
+                    to--;
+                }
+                return header.substring(from, to);
+            }
+            i = end + 1;
+        }
+        return null;
+    }
+}
