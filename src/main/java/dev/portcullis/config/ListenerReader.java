@@ -6,12 +6,14 @@ import java.util.Locale;
 
 /** {@code listeners[]}. */
 final class ListenerReader {
-    static final List<String> KEYS = List.of("name", "bind", "protocol", "mode", "limits", "defaults", "routes");
+    static final List<String> KEYS = List.of("name", "bind", "protocol", "mode", "limits", "defaults", "routes", "tls",
+            "http2");
     static final List<String> UNSUPPORTED = List.of(
-            "tls", "forward", "upstream", "idle_timeout", "accept_proxy_protocol", "sni_routes", "session_timeout");
+            "forward", "upstream", "idle_timeout", "accept_proxy_protocol", "sni_routes", "session_timeout");
     static final List<String> LIMIT_KEYS = List.of(
             "max_connections", "header_read_timeout", "idle_timeout", "max_header_size", "max_request_line", "max_body_size");
-    static final List<String> PROTOCOLS_LATER = List.of("https", "tcp", "udp", "socks5");
+    static final List<String> PROTOCOLS_LATER = List.of("tcp", "udp", "socks5");
+    static final List<String> HTTP2_KEYS = List.of("enabled", "max_concurrent_streams");
 
     private final Semantics semantics;
     private final RouteReader routes;
@@ -44,10 +46,13 @@ final class ListenerReader {
             if (p.equals("http")) {
                 return ListenerConfig.Protocol.HTTP;
             }
+            if (p.equals("https")) {
+                return ListenerConfig.Protocol.HTTPS;
+            }
             if (PROTOCOLS_LATER.contains(p)) {
                 throw new IllegalArgumentException("protocol '" + s + "' is not supported in this version yet");
             }
-            throw new IllegalArgumentException("unknown protocol '" + s + "'; expected http");
+            throw new IllegalArgumentException("unknown protocol '" + s + "'; expected http or https");
         });
         ListenerConfig.Mode mode = l.parse("mode", ListenerConfig.Mode.REVERSE, "a mode", s -> {
             String m = s.trim().toLowerCase(Locale.ROOT);
@@ -60,6 +65,18 @@ final class ListenerReader {
             throw new IllegalArgumentException("unknown mode '" + s + "'; expected reverse");
         });
         ListenerLimits limits = limits(l.section("limits"));
+        ListenerTls tls = null;
+        if (protocol == ListenerConfig.Protocol.HTTPS) {
+            if (l.has("tls")) {
+                tls = TlsReader.listener(l.section("tls"));
+            } else if (!l.hadUnsupported("protocol")) {
+                l.missing("tls");
+            }
+        } else if (l.has("tls")) {
+            l.error("tls", "'tls' needs protocol: https (this listener is " + protocol.name().toLowerCase(Locale.ROOT)
+                    + ")");
+        }
+        Http2Settings http2 = http2(l.section("http2"));
 
         Section defaults = l.section("defaults");
         routes.checkDefaults(defaults);
@@ -84,7 +101,16 @@ final class ListenerReader {
             int nameLine = route.has("name") ? route.line("name") : route.line();
             semantics.routeName(index, rc.name(), nameLine, route.has("name") ? route.path("name") : route.path());
         }
-        return new ListenerConfig(name, bind, protocol, mode, limits, List.copyOf(list));
+        return new ListenerConfig(name, bind, protocol, mode, limits, List.copyOf(list), tls, http2);
+    }
+
+    private static Http2Settings http2(Section s) {
+        s.keys(HTTP2_KEYS, List.of());
+        Http2Settings d = Http2Settings.DEFAULTS;
+        Http2Settings read = new Http2Settings(
+                s.bool("enabled", d.enabled()),
+                s.integer("max_concurrent_streams", d.maxConcurrentStreams(), 1, 10_000));
+        return read.equals(d) ? d : read;
     }
 
     private static ListenerLimits limits(Section s) {

@@ -257,6 +257,42 @@ final class Section {
         return parse(key, def, "an address host:port", s -> Addresses.hostPort(s, allowAnyPort));
     }
 
+    /**
+     * A file the config names: a relative path is taken from the config file's directory (as nginx takes them
+     * from its prefix). The file must exist and be readable now; null (reported) otherwise.
+     */
+    java.nio.file.Path file(String key) {
+        String s = string(key, null);
+        if (s == null) {
+            return null;
+        }
+        if (s.isBlank()) {
+            error(key, "expected a file path, found an empty string");
+            return null;
+        }
+        java.nio.file.Path p;
+        try {
+            p = java.nio.file.Path.of(s.trim());
+        } catch (java.nio.file.InvalidPathException e) {
+            error(key, "invalid file path '" + s + "': " + e.getReason());
+            return null;
+        }
+        if (!p.isAbsolute()) {
+            java.nio.file.Path dir = java.nio.file.Path.of(errors.file()).toAbsolutePath().getParent();
+            p = dir == null ? p.toAbsolutePath() : dir.resolve(p);
+        }
+        p = p.normalize();
+        if (!java.nio.file.Files.isRegularFile(p)) {
+            error(key, "file not found: " + p);
+            return null;
+        }
+        if (!java.nio.file.Files.isReadable(p)) {
+            error(key, "file not readable by this process: " + p + "; check its permissions");
+            return null;
+        }
+        return p;
+    }
+
     /** A nested mapping; empty when absent. */
     Section section(String key) {
         Entry e = entries.get(key);

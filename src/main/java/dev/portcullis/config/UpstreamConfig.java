@@ -15,6 +15,7 @@ import java.util.List;
  * @param slowStart       ramp-up window of a new or recovered endpoint; zero for none
  * @param circuitBreaker  never null ({@link CircuitBreaker#UNLIMITED} when not set)
  * @param panicThreshold  0..100: below this share of healthy primaries, balance over all of them
+ * @param connection      protocol and TLS towards the endpoints
  */
 public record UpstreamConfig(
         String name,
@@ -30,7 +31,17 @@ public record UpstreamConfig(
         CircuitBreaker circuitBreaker,
         double panicThreshold,
         Duration connectTimeout,
-        Keepalive keepalive) {
+        Keepalive keepalive,
+        UpstreamConnectionConfig connection) {
+
+    /** Clear-text HTTP/1.1 to the endpoints. */
+    public UpstreamConfig(String name, List<EndpointConfig> endpoints, Balance balance, HashOn hashOn,
+                          HashMethod hashMethod, Discovery discovery, Sticky sticky, HealthCheck healthCheck,
+                          OutlierDetection outlierDetection, Duration slowStart, CircuitBreaker circuitBreaker,
+                          double panicThreshold, Duration connectTimeout, Keepalive keepalive) {
+        this(name, endpoints, balance, hashOn, hashMethod, discovery, sticky, healthCheck, outlierDetection, slowStart,
+                circuitBreaker, panicThreshold, connectTimeout, keepalive, UpstreamConnectionConfig.DEFAULT);
+    }
 
     public enum Balance {
         ROUND_ROBIN("round_robin"), LEAST_CONNECTIONS("least_connections"), RANDOM("random"),

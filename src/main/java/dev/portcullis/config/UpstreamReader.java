@@ -14,9 +14,9 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 final class UpstreamReader {
     static final List<String> KEYS = List.of("endpoints", "balance", "hash_on", "hash_method", "discovery", "sticky",
             "health_check", "outlier_detection", "slow_start", "circuit_breaker", "panic_threshold",
-            "connect_timeout", "keepalive");
+            "connect_timeout", "keepalive", "protocol", "tls");
     /** In the reference file but for later issues (TLS and HTTP/2 upstreams, L4). */
-    static final List<String> UNSUPPORTED = List.of("protocol", "tls", "proxy_protocol");
+    static final List<String> UNSUPPORTED = List.of("proxy_protocol");
     static final List<String> ENDPOINT_KEYS = List.of("address", "weight", "backup");
 
     private UpstreamReader() {}
@@ -67,7 +67,29 @@ final class UpstreamReader {
             keepalive = d;
         }
         return new UpstreamConfig(name, List.copyOf(endpoints), balance, hashOn, hashMethod, discovery, sticky, health,
-                outlier, slowStart, breaker, panic, connectTimeout, keepalive);
+                outlier, slowStart, breaker, panic, connectTimeout, keepalive, connection(u));
+    }
+
+    private static UpstreamConnectionConfig connection(Section u) {
+        var protocol = u.parse("protocol", UpstreamConnectionConfig.Protocol.HTTP1, "http1, http2 or h2c", s -> {
+            for (var p : UpstreamConnectionConfig.Protocol.values()) {
+                if (p.key.equals(s.trim().toLowerCase(Locale.ROOT))) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("unknown protocol '" + s + "'; expected http1, http2 (TLS with ALPN h2) "
+                    + "or h2c (HTTP/2 in clear text)");
+        });
+        UpstreamConnectionConfig.Tls tls = u.has("tls") ? TlsReader.upstream(u.section("tls")) : null;
+        if (protocol == UpstreamConnectionConfig.Protocol.HTTP2 && tls == null && !u.has("tls")) {
+            u.error("protocol", "protocol: http2 runs over TLS: add 'tls' (for example tls: { verify: true }), or use "
+                    + "h2c for HTTP/2 in clear text");
+        }
+        if (protocol == UpstreamConnectionConfig.Protocol.H2C && u.has("tls")) {
+            u.error("tls", "protocol: h2c is HTTP/2 in clear text; use protocol: http2 with 'tls'");
+        }
+        UpstreamConnectionConfig c = new UpstreamConnectionConfig(protocol, tls);
+        return c.equals(UpstreamConnectionConfig.DEFAULT) ? UpstreamConnectionConfig.DEFAULT : c;
     }
 
     private static List<UpstreamConfig.EndpointConfig> endpoints(Section u) {

@@ -4,10 +4,8 @@ import dev.portcullis.config.ListenerLimits;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpDecoderConfig;
+import dev.portcullis.tls.ServerTls;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -15,7 +13,6 @@ import java.nio.charset.StandardCharsets;
  * {@code limits.max_connections}: over it, the connection gets a canned 503 and is closed at once.
  */
 public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
-    static final int MAX_CHUNK = 64 * 1024;
     private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
             + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 58\r\nConnection: close\r\n\r\n"
             + "503 Service Unavailable: listener at its max_connections\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -41,35 +38,12 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
             listener.stats().connectionClosed();
         });
         listener.connections().add(ch);
-        HttpDecoderConfig cfg = new HttpDecoderConfig()
-                .setMaxInitialLineLength(limits.maxRequestLine())
-                .setMaxHeaderSize(limits.maxHeaderSize())
-                .setMaxChunkSize(MAX_CHUNK)
-                .setValidateHeaders(true)
-                .setStrictLineParsing(true)
-                .setUseRfc9112TransferEncoding(true)
-                .setAllowDuplicateContentLengths(false);
-        StrictRequestDecoder decoder = new StrictRequestDecoder(cfg);
-        ProxyResponseEncoder encoder = new ProxyResponseEncoder();
-        HttpProxyHandler handler = new HttpProxyHandler(listener, encoder, limits);
-        ch.pipeline().addLast("activity", new ReadActivity(handler.timer));
-        ch.pipeline().addLast("decoder", decoder);
-        ch.pipeline().addLast("encoder", encoder);
-        ch.pipeline().addLast("proxy", handler);
-    }
-
-    /** Tells the timer that raw bytes arrived, before the decoder has a whole request head. */
-    private static final class ReadActivity extends ChannelInboundHandlerAdapter {
-        private final ConnectionTimer timer;
-
-        ReadActivity(ConnectionTimer timer) {
-            this.timer = timer;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            timer.bytesArrived();
-            ctx.fireChannelRead(msg);
+        ServerTls tls = listener.runtime().tls();
+        if (tls != null) {
+            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+            ch.pipeline().addLast("alpn", new AlpnNegotiation(listener));
+        } else {
+            HttpPipelines.http1(ch.pipeline(), listener);
         }
     }
 }

@@ -19,6 +19,7 @@ import dev.portcullis.http.router.RouteTable;
 import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.observe.RouteStats;
 import dev.portcullis.template.Template;
+import dev.portcullis.tls.ServerTls;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.EndpointFactory;
@@ -61,12 +62,25 @@ public final class SnapshotCompiler {
             for (RouteConfig r : l.routes()) {
                 entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, metrics), r.match()));
             }
-            listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries)));
+            listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries), serverTls(l, file, errors)));
         }
         if (!errors.isEmpty()) {
             throw new ConfigException(errors);
         }
         return new Snapshot(cfg, Map.copyOf(listeners), upstreams);
+    }
+
+    /** The listener's TLS contexts; certificate problems become config errors naming the certificate's entry. */
+    private static ServerTls serverTls(ListenerConfig l, String file, List<ConfigError> errors) {
+        if (l.tls() == null) {
+            return null;
+        }
+        try {
+            return ServerTls.build(l.tls(), l.http2().enabled());
+        } catch (IllegalArgumentException e) {
+            errors.add(new ConfigError(file, l.tls().line(), l.tls().path(), e.getMessage()));
+            return null;
+        }
     }
 
     private static Upstream compileUpstream(UpstreamConfig u, Upstream old, ProxyMetrics metrics, String file,

@@ -87,7 +87,7 @@ class ConfigErrorsTest {
                   - name: web
                     bind: 127.0.0.1:8080
                     protocol: https
-                    tls: {}
+                    tls: { self_signed: true }
                     defaults: { compress: true }
                     routes:
                       - auth: { basic: {} }
@@ -100,16 +100,14 @@ class ConfigErrorsTest {
                 upstreams:
                   backend:
                     endpoints: [127.0.0.1:9001]
-                    tls: { verify: true }
+                    proxy_protocol: v2
                 """)).containsExactly(
                 "t.yaml:1: redis: 'redis' is not supported in this version yet",
-                "t.yaml:5: listeners[0].protocol: protocol 'https' is not supported in this version yet",
-                "t.yaml:6: listeners[0].tls: 'tls' is not supported in this version yet",
                 "t.yaml:7: listeners[0].defaults.compress: 'compress' is not supported in this version yet",
                 "t.yaml:9: listeners[0].routes[0].auth: 'auth' is not supported in this version yet",
                 "t.yaml:10: listeners[0].routes[0].rate_limit: 'rate_limit' is not supported in this version yet",
                 "t.yaml:14: listeners[1].mode: mode 'forward' is not supported in this version yet",
-                "t.yaml:19: upstreams.backend.tls: 'tls' is not supported in this version yet");
+                "t.yaml:19: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
     }
 
     @Test
@@ -171,7 +169,7 @@ class ConfigErrorsTest {
                 "t.yaml:5: access_log.format: unknown format 'jsn'; did you mean 'json'? (expected json, combined or a template such as '{client.ip} \"{request.line}\" {response.status}')",
                 "t.yaml:7: listeners[0].name: invalid name 'web server'; use letters, digits, '_', '.' and '-'",
                 "t.yaml:8: listeners[0].bind: invalid port '70000' in '127.0.0.1:70000'; expected 0..65535 (0: any free port)",
-                "t.yaml:9: listeners[0].protocol: unknown protocol 'htp'; expected http",
+                "t.yaml:9: listeners[0].protocol: unknown protocol 'htp'; expected http or https",
                 "t.yaml:10: listeners[0].limits.max_connections: '0' is out of range; expected 1..2147483647",
                 "t.yaml:10: listeners[0].limits.idle_timeout: duration '0' must be above zero",
                 "t.yaml:10: listeners[0].limits.max_header_size: invalid size '32XB'; expected bytes or a number with a unit: KiB, MiB, GiB (also k, KB, M, MB, G, GB, all powers of 1024), such as 512, 64KiB, 16MiB, 1GiB",
