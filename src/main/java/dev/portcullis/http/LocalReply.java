@@ -120,6 +120,28 @@ public final class LocalReply {
         return res;
     }
 
+    /**
+     * The reply as a gRPC client must get it: a trailers-only response (HTTP 200, no body) whose grpc-status and
+     * grpc-message say what happened; a route's {@code respond} or a redirect is not an error and is sent as is.
+     */
+    FullHttpResponse toGrpcResponse(ByteBufAllocator alloc, HttpVersion version, String requestId) {
+        if (message == null) {
+            return toResponse(alloc, version, requestId, false);
+        }
+        FullHttpResponse res = new DefaultFullHttpResponse(version, HttpResponseStatus.OK, alloc.buffer(0));
+        HttpHeaders h = res.headers();
+        h.set(HttpHeaderNames.CONTENT_TYPE, Grpc.CONTENT_TYPE);
+        h.setInt(Grpc.GRPC_STATUS, Grpc.codeFor(status.code()));
+        h.set(Grpc.GRPC_MESSAGE, Grpc.percentEncode(status.code() + " " + status.reasonPhrase() + ": " + message
+                + " (request id " + requestId + ")"));
+        if (extraHeaders != null) {
+            h.add(extraHeaders);
+        }
+        h.set(Headers.X_REQUEST_ID, requestId);
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        return res;
+    }
+
     private static String jsonEscape(String s) {
         return s == null ? "" : new String(JsonStringEncoder.getInstance().quoteAsString(s));
     }

@@ -50,7 +50,9 @@ final class ResponseWriter {
         ex.status = reply.status();
         String accept = ex.request.headers().get(HttpHeaderNames.ACCEPT);
         boolean json = accept != null && accept.contains("json");
-        FullHttpResponse res = reply.toResponse(ctx.alloc(), HttpVersion.HTTP_1_1, ex.requestId, json);
+        FullHttpResponse res = Grpc.isGrpc(ex.request)
+                ? reply.toGrpcResponse(ctx.alloc(), HttpVersion.HTTP_1_1, ex.requestId)
+                : reply.toResponse(ctx.alloc(), HttpVersion.HTTP_1_1, ex.requestId, json);
         if (ex.route != null) {
             ex.route.filters().onResponse(ex, res);
         }

@@ -84,7 +84,7 @@ final class UpstreamLeg implements UpstreamUser {
     }
 
     void start() {
-        client.timer.routeTimeout(ex.route.timeoutNanos());
+        client.timer.routeTimeout(Grpc.effectiveTimeoutNanos(ex.route.timeoutNanos(), ex.request));
         String limit = upstream.breaker().tryStartRequest();
         if (limit != null) {
             circuitOpen(limit);
