@@ -316,8 +316,11 @@ def make_bodies(tmp):
 # --------------------------------------------------------------------------
 # Starting / readiness
 # --------------------------------------------------------------------------
-def wait_ready(name, port, path="/small", timeout=30.0, proc=None, logpath=None):
-    url = f"http://{HOST}:{port}{path}"
+def wait_ready(name, port, path="/small", timeout=30.0, proc=None, logpath=None, scheme="http"):
+    url = f"{scheme}://{HOST}:{port}{path}"
+    # https (bench/tls_bench.py): the test certificate is self-signed (-k), and HTTP/1.1 is asked for so that
+    # readiness does not depend on the listener's HTTP/2.
+    extra = ["-k", "--http1.1"] if scheme == "https" else []
     deadline = time.time() + timeout
     last = ""
     while time.time() < deadline:
@@ -328,7 +331,7 @@ def wait_ready(name, port, path="/small", timeout=30.0, proc=None, logpath=None)
             raise SystemExit(f"ERROR: {name} exited with code {proc.returncode} before it "
                              f"answered on {url}; log {logpath}:{tail}")
         r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                            "--max-time", "2", url], capture_output=True, text=True)
+                            "--max-time", "2"] + extra + [url], capture_output=True, text=True)
         last = r.stdout.strip() or f"curl rc={r.returncode}"
         if last == "200":
             log(f"{name} answers 200 on {url}")

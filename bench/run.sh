@@ -3,6 +3,8 @@
 # Thin wrapper: installs missing tools, then runs bench/bench.py "$@".
 # Usage: bench/run.sh [--only nginx,haproxy[,portcullis][,direct]] [--workers 1,2] ...
 #        bench/run.sh lb [--rounds 3]      Portcullis throughput with each balancing algorithm
+#        bench/run.sh tls [--rounds 3] [--duration 10] [--scenarios keepalive,handshake,h2]
+#                                          TLS keep-alive, new TLS connection per request, HTTP/2 (h2load)
 # Env:   BENCH_DURATION (10) BENCH_CONNECTIONS (64) BENCH_CONNECTIONS_1M (16)
 #        BENCH_THREADS (2) BENCH_ROUNDS (3) BENCH_WARMUP (3) BENCH_WARMUP_PORTCULLIS (10)
 #        PORTCULLIS_JAR (target/portcullis.jar, relative to the repo root)
@@ -15,6 +17,10 @@ command -v nginx   >/dev/null || missing+=(nginx-light)
 command -v haproxy >/dev/null || missing+=(haproxy)
 command -v wrk     >/dev/null || missing+=(wrk)
 command -v curl    >/dev/null || missing+=(curl)
+if [ "${1:-}" = tls ]; then
+  command -v h2load  >/dev/null || missing+=(nghttp2-client)
+  command -v openssl >/dev/null || missing+=(openssl)
+fi
 if ((${#missing[@]})); then
   echo "[bench] installing: ${missing[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -49,6 +55,9 @@ trap 'exit 143' TERM
 if [ "${1:-}" = lb ]; then
   shift
   python3 bench/lb_throughput.py "$@"   # throughput by balancing algorithm (bench/README.md)
+elif [ "${1:-}" = tls ]; then
+  shift
+  python3 bench/tls_bench.py "$@"       # TLS keep-alive, full handshakes, HTTP/2 (bench/README.md)
 else
   python3 bench/bench.py "$@"
 fi
