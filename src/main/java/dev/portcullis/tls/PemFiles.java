@@ -58,7 +58,7 @@ public final class PemFiles {
             Object o;
             while ((o = p.readObject()) != null) {
                 if (o instanceof PEMKeyPair kp) {
-                    return KEYS.getPrivateKey(kp.getPrivateKeyInfo());
+                    return traditional(kp);
                 } else if (o instanceof PrivateKeyInfo info) {
                     return KEYS.getPrivateKey(info);
                 } else if (o instanceof PEMEncryptedKeyPair || o instanceof PKCS8EncryptedPrivateKeyInfo) {
@@ -74,6 +74,22 @@ public final class PemFiles {
         }
         throw new IllegalArgumentException(file + ": no private key in the file; expected a PEM block such as "
                 + "'-----BEGIN PRIVATE KEY-----', '-----BEGIN RSA PRIVATE KEY-----' or '-----BEGIN EC PRIVATE KEY-----'");
+    }
+
+    /**
+     * A PKCS#1 or SEC1 key. A SEC1 key may leave its curve out of the private part (it is optional there); the
+     * public key's algorithm identifier names it then.
+     */
+    private static PrivateKey traditional(PEMKeyPair kp) throws IOException {
+        try {
+            return KEYS.getPrivateKey(kp.getPrivateKeyInfo());
+        } catch (IOException | RuntimeException e) {
+            if (kp.getPublicKeyInfo() == null) {
+                throw e;
+            }
+            return KEYS.getPrivateKey(new PrivateKeyInfo(kp.getPublicKeyInfo().getAlgorithm(),
+                    kp.getPrivateKeyInfo().parsePrivateKey()));
+        }
     }
 
     private static PEMParser parser(Path file) throws IOException {

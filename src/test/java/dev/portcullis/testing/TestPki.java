@@ -56,6 +56,31 @@ public final class TestPki {
         return b.buildIssuedBy(intermediate);
     }
 
+    /**
+     * A server certificate made with BouncyCastle directly, for SANs the pkitesting builder refuses (wildcards).
+     */
+    public X509Bundle serverWithNames(String cn, String... dnsNames) throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair kp = g.generateKeyPair();
+        X509Certificate issuer = intermediate.getCertificate();
+        var b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(issuer,
+                java.math.BigInteger.valueOf(System.nanoTime()), java.util.Date.from(Instant.now().minus(1, ChronoUnit.DAYS)),
+                java.util.Date.from(Instant.now().plus(30, ChronoUnit.DAYS)),
+                new javax.security.auth.x500.X500Principal("CN=" + cn + ",O=Portcullis Tests"), kp.getPublic());
+        var names = new org.bouncycastle.asn1.x509.GeneralName[dnsNames.length];
+        for (int i = 0; i < dnsNames.length; i++) {
+            names[i] = new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName,
+                    dnsNames[i]);
+        }
+        b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName, false,
+                new org.bouncycastle.asn1.x509.GeneralNames(names));
+        X509Certificate cert = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(
+                b.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+                        .build(intermediate.getKeyPair().getPrivate())));
+        return X509Bundle.fromCertificatePath(new X509Certificate[] {cert, issuer}, root.getCertificate(), kp);
+    }
+
     /** A client certificate issued by the intermediate. */
     public X509Bundle client(String cn) throws Exception {
         return new CertificateBuilder().subject("CN=" + cn + ",O=Portcullis Tests").ecp256()
@@ -96,8 +121,15 @@ public final class TestPki {
         try (JcaPEMWriter w = new JcaPEMWriter(out)) {
             if (format == KeyFormat.PKCS8) {
                 w.writeObject(new JcaPKCS8Generator(key, null));
+            } else if (key.getAlgorithm().equals("EC")) {
+                // SEC1 as openssl writes it: with the curve (the JDK's own encoding leaves it to the PKCS#8 wrapper).
+                var info = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(key.getEncoded());
+                var inner = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey());
+                var sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256, inner.getKey(), null,
+                        info.getPrivateKeyAlgorithm().getParameters());
+                w.writeObject(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1.getEncoded()));
             } else {
-                w.writeObject(key); // PKCS#1 for RSA, SEC1 for EC
+                w.writeObject(key); // PKCS#1
             }
         }
         return out.toString();

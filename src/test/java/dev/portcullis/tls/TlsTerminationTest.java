@@ -10,6 +10,7 @@ import dev.portcullis.testing.TestProxy;
 import dev.portcullis.testing.TlsClient;
 import dev.portcullis.testing.Wire;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.pkitesting.X509Bundle;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -235,5 +236,55 @@ class TlsTerminationTest {
         Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(Files.exists(log) ? Files.readAllLines(log) : List.<String>of())
                         .contains("https TLSv1.3 localhost [-]"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"boringssl", "jdk"})
+    void selfSignedServesADevelopmentCertificate(String provider) throws Exception {
+        if (provider.equals("jdk")) {
+            System.setProperty(TlsProvider.PROPERTY, "jdk");
+        } else {
+            Assumptions.assumeTrue(OpenSsl.isAvailable());
+        }
+        proxy = TestProxy.start(TestPki.httpsYaml("self_signed: true", backend.address(), "", ""));
+        // Trust exactly what the server shows (as a developer accepting the warning would).
+        SSLContext trustAll = SSLContext.getInstance("TLS");
+        trustAll.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (TlsClient c = TlsClient.connect(trustAll, proxy.port("web"), "localhost")) {
+            java.security.cert.X509Certificate cert = c.peer();
+            assertThat(cert.getSubjectX500Principal()).isEqualTo(cert.getIssuerX500Principal());
+            assertThat(cert.getPublicKey().getAlgorithm()).isEqualTo("EC");
+            assertThat(cert.getSubjectAlternativeNames().stream().map(l -> String.valueOf(l.get(1))).toList())
+                    .containsExactlyInAnyOrder("localhost", "127.0.0.1");
+            long days = Duration.between(java.time.Instant.now(), cert.getNotAfter().toInstant()).toDays();
+            assertThat(days).isBetween(28L, 30L);
+            assertThat(c.get("/dev", "localhost", "").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void staplesTheConfiguredOcspResponseWithBoringSsl() throws Exception {
+        Assumptions.assumeTrue(OpenSsl.isAvailable());
+        X509Bundle leaf = pki.server("stapled", false, "localhost");
+        pki.write(dir, "stapled", leaf);
+        byte[] ocsp = TestOcsp.goodResponse(leaf.getCertificate(), pki.intermediate);
+        Path staple = dir.resolve("stapled.ocsp");
+        Files.write(staple, ocsp);
+        proxy = TestProxy.start(TestPki.httpsYaml("certificates:\n  - { cert: '" + dir.resolve("stapled.crt")
+                + "', key: '" + dir.resolve("stapled.key") + "', ocsp_staple: '" + staple + "' }",
+                backend.address(), "", ""));
+        try (TlsClient c = TlsClient.connect(pki.clientContext(null), proxy.port("web"), "localhost")) {
+            List<byte[]> responses = ((javax.net.ssl.ExtendedSSLSession) c.socket.getSession()).getStatusResponses();
+            assertThat(responses).isNotEmpty();
+            assertThat(responses.get(0)).isEqualTo(ocsp);
+        }
     }
 }
