@@ -287,4 +287,19 @@ class TlsTerminationTest {
             assertThat(responses.get(0)).isEqualTo(ocsp);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"boringssl", "jdk"})
+    void failedHandshakesAreCountedByReasonAndTheListenerKeepsServing(String provider) throws Exception {
+        start(provider, "", "", "");
+        int port = proxy.port("web");
+        new java.net.Socket("127.0.0.1", port).close(); // a TCP check: connects and leaves
+        String reply = RawHttp.exchange(port, "\u0000\u0001\u0002 not tls at all \r\n\r\n", 5000);
+        assertThat(reply).isEmpty();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics())
+                .contains("portcullis_tls_handshakes_total{listener=\"web\",result=\"closed\"} 1.0")
+                .contains("portcullis_tls_handshakes_total{listener=\"web\",result=\"not_tls\"} 1.0"));
+        assertThat(client().send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+    }
 }
