@@ -46,7 +46,8 @@ final class ConfigWatcher implements AutoCloseable {
     /** @param configFile the config file, or null when the config does not come from a file */
     static ConfigWatcher start(Path configFile, Collection<Path> others, Runnable onChange) throws IOException {
         WatchService ws = FileSystems.getDefault().newWatchService();
-        ConfigWatcher w = new ConfigWatcher(ws, configFile == null ? null : configFile.toAbsolutePath(), onChange);
+        Path abs = configFile == null ? null : configFile.toAbsolutePath().normalize();
+        ConfigWatcher w = new ConfigWatcher(ws, abs, onChange);
         w.watch(others);
         w.thread.start();
         return w;
