@@ -103,12 +103,13 @@ class TlsConfigErrorsTest {
 
     @Test
     void encryptedKeyIsRefusedWithAHint() throws Exception {
-        Path key = file("enc.key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
-                + "MIHeMEkGCSqGSIb3DQEFDTA8MBsGCSqGSIb3DQEFDDAOBAhpZ2V0Y2VydAICCAAw\n"
-                + "HQYJYIZIAWUDBAEqBBA0MTIzNDU2Nzg5MDEyMzQ1BIGQAAAAAAAAAAAAAAAAAAAA\n"
-                + "-----END ENCRYPTED PRIVATE KEY-----\n");
-        List<String> e = errors(yaml(entry(dir.resolve("site.crt"), key)));
-        assertThat(e).singleElement().asString().startsWith("<config>:9: listeners[0].tls.certificates[0]: " + key);
+        Path key = dir.resolve("enc.key");
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256",
+                "-pass", "pass:secret", "-out", key.toString());
+        assertThat(errors(yaml(entry(dir.resolve("site.crt"), key)))).containsExactly(
+                "<config>:9: listeners[0].tls.certificates[0]: " + key + ": the private key is encrypted; give an "
+                        + "unencrypted key (openssl pkey -in KEY -out KEY.plain) and protect the file's permissions "
+                        + "instead");
     }
 
     @Test
