@@ -26,8 +26,16 @@ public record ListenerTls(
 
     public static final List<String> DEFAULT_ALPN = List.of("h2", "http/1.1");
 
-    /** A PEM certificate (with its chain, leaf first) and its PEM private key (PKCS#8 or PKCS#1/SEC1). */
-    public record CertificateFiles(Path cert, Path key, int line, String path) {}
+    /**
+     * A PEM certificate (with its chain, leaf first) and its PEM private key (PKCS#8 or PKCS#1/SEC1).
+     *
+     * @param ocspStaple a DER OCSP response about the certificate, stapled to handshakes; null when not set
+     */
+    public record CertificateFiles(Path cert, Path key, Path ocspStaple, int line, String path) {
+        public CertificateFiles(Path cert, Path key, int line, String path) {
+            this(cert, key, null, line, path);
+        }
+    }
 
     public enum ClientAuthMode { NONE, OPTIONAL, REQUIRE }
 
@@ -42,6 +50,9 @@ public record ListenerTls(
         for (CertificateFiles c : certificates) {
             out.add(c.cert());
             out.add(c.key());
+            if (c.ocspStaple() != null) {
+                out.add(c.ocspStaple());
+            }
         }
         if (clientAuth.ca() != null) {
             out.add(clientAuth.ca());

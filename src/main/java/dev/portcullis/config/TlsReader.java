@@ -7,7 +7,7 @@ import java.util.Locale;
 /** {@code listeners[].tls} and {@code upstreams.NAME.tls}: what is said, and that the files are there. */
 final class TlsReader {
     static final List<String> LISTENER_KEYS = List.of("certificates", "self_signed", "min_version", "alpn", "client_auth");
-    static final List<String> CERT_KEYS = List.of("cert", "key");
+    static final List<String> CERT_KEYS = List.of("cert", "key", "ocsp_staple");
     static final List<String> CLIENT_AUTH_KEYS = List.of("mode", "ca");
     static final List<String> UPSTREAM_KEYS = List.of("sni", "verify", "ca", "cert", "key");
     static final List<String> VERSIONS = List.of("TLSv1.2", "TLSv1.3");
@@ -30,8 +30,9 @@ final class TlsReader {
             }
             var cert = c.file("cert");
             var key = c.file("key");
-            if (cert != null && key != null) {
-                certs.add(new ListenerTls.CertificateFiles(cert, key, c.line(), c.path()));
+            var staple = c.file("ocsp_staple");
+            if (cert != null && key != null && (staple != null || !c.has("ocsp_staple"))) {
+                certs.add(new ListenerTls.CertificateFiles(cert, key, staple, c.line(), c.path()));
             }
         }
         boolean selfSigned = t.bool("self_signed", false);

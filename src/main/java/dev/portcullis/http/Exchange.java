@@ -4,6 +4,7 @@ import dev.portcullis.http.router.RequestFacts;
 import dev.portcullis.observe.AccessLogEntry;
 import dev.portcullis.template.Placeholder;
 import dev.portcullis.template.PlaceholderSource;
+import dev.portcullis.tls.TlsInfo;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -49,6 +50,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     boolean responseComplete;
     /** The rest of the request body is read and dropped (a local reply was sent before it ended). */
     boolean discardBody;
+    /** The connection's TLS facts, looked up on first use; {@link TlsInfo#NONE} on a plain connection. */
+    private TlsInfo tls;
 
     Exchange(HttpProxyHandler client, HttpRequest request, long startNanos) {
         this.client = client;
@@ -109,6 +112,20 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         return client.address.bytes();
     }
 
+    /** The TLS session of the client connection (from the session, never from request headers). */
+    TlsInfo tls() {
+        TlsInfo t = tls;
+        if (t == null) {
+            t = TlsInfo.of(client.ctx.channel());
+            tls = t;
+        }
+        return t;
+    }
+
+    String scheme() {
+        return tls().secure() ? "https" : "http";
+    }
+
     @Override
     public void append(Placeholder p, StringBuilder out) {
         switch (p) {
@@ -118,7 +135,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
             case REQUEST_METHOD -> out.append(request.method().name());
             case REQUEST_URI -> out.append(originalUri());
             case REQUEST_PATH -> out.append(path);
-            case REQUEST_SCHEME -> out.append("http");
+            case REQUEST_SCHEME -> out.append(scheme());
             case REQUEST_ID -> out.append(requestId);
             case REQUEST_LINE -> out.append(requestLine());
             case ROUTE_NAME -> appendOrDash(out, route == null ? null : route.name());
@@ -126,7 +143,13 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
             case UPSTREAM_ADDRESS -> appendOrDash(out, endpoint == null ? null : endpoint.label());
             case RESPONSE_STATUS -> out.append(status);
             case DURATION_MS -> out.append((System.nanoTime() - startNanos) / 1_000_000);
-            case CONSUMER_NAME, TLS_SNI, TLS_CLIENT_SUBJECT -> out.append('-');
+            case CONSUMER_NAME -> out.append('-');
+            // Empty, not "-", when absent: a header such as X-Client-Subject must not look like a name.
+            case TLS_SNI -> out.append(tls().sni());
+            case TLS_CLIENT_SUBJECT -> out.append(tls().clientSubject());
+            case TLS_CLIENT_FINGERPRINT -> out.append(tls().clientFingerprint());
+            case TLS_VERSION -> out.append(tls().version());
+            case TLS_CIPHER -> out.append(tls().cipher());
         }
     }
 
@@ -141,10 +164,11 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
 
     AccessLogEntry toLogEntry(String listener, long endNanos) {
         return new AccessLogEntry(startEpochMillis, listener, client.address.ip(), client.address.port(),
-                request.method().name(), rawUri, path, version.text(), "http",
+                request.method().name(), rawUri, path, version.text(), scheme(),
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
                 endpoint == null ? null : endpoint.label(), status, bytesSent, (endNanos - startNanos) / 1000,
-                request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER));
+                request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER),
+                tls().secure() ? tls() : null);
     }
 }

@@ -13,6 +13,7 @@ import io.netty.util.AsciiString;
 final class ForwardedHeaders {
     private static final AsciiString VIA_VALUE = AsciiString.cached("1.1 portcullis");
     private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
 
     private ForwardedHeaders() {
     }
@@ -21,7 +22,9 @@ final class ForwardedHeaders {
         HttpProxyHandler c = ex.client;
         String xff = h.get(Headers.X_FORWARDED_FOR);
         h.set(Headers.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? c.address.ip() : xff + ", " + c.address.ip());
-        h.set(Headers.X_FORWARDED_PROTO, HTTP);
+        // From the connection (TLS or not), never from what the client sent.
+        boolean secure = ex.tls().secure();
+        h.set(Headers.X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
         String host = h.get(HttpHeaderNames.HOST);
         if (host != null) {
             h.set(Headers.X_FORWARDED_HOST, host);
@@ -37,7 +40,7 @@ final class ForwardedHeaders {
         } else if (host != null) {
             fwd.append(";host=\"").append(host.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
         }
-        fwd.append(";proto=http");
+        fwd.append(secure ? ";proto=https" : ";proto=http");
         h.set(Headers.FORWARDED, fwd.toString());
         String via = h.get(HttpHeaderNames.VIA);
         if (via == null || via.isEmpty()) {

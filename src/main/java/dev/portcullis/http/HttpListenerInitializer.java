@@ -40,7 +40,9 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
         listener.connections().add(ch);
         ServerTls tls = listener.runtime().tls();
         if (tls != null) {
-            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+            // plain-HTTP detector, SNI certificate choice (becomes the SslHandler), handshake metrics; then ALPN
+            // picks the protocol handlers once the handshake is done.
+            tls.addHandlers(ch.pipeline(), listener.name(), listener.stats());
             ch.pipeline().addLast("alpn", new AlpnNegotiation(listener));
         } else {
             HttpPipelines.http1(ch.pipeline(), listener);

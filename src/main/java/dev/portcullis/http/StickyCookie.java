@@ -36,7 +36,9 @@ final class StickyCookie {
         }
         String id = s.id(e);
         if (id != null && !id.equals(ex.stickyCookie)) {
-            res.headers().add(HttpHeaderNames.SET_COOKIE, s.setCookie(e));
+            String cookie = s.setCookie(e);
+            // Over TLS the pin must not leak on a later plain-http request to the same host.
+            res.headers().add(HttpHeaderNames.SET_COOKIE, ex.tls().secure() ? cookie + "; Secure" : cookie);
         }
     }
 }

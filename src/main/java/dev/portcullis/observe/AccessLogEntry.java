@@ -2,6 +2,7 @@ package dev.portcullis.observe;
 
 import dev.portcullis.template.Placeholder;
 import dev.portcullis.template.PlaceholderSource;
+import dev.portcullis.tls.TlsInfo;
 
 /**
  * Everything the access log writes about one finished exchange. Strings are null where absent (no route matched,
@@ -14,6 +15,7 @@ import dev.portcullis.template.PlaceholderSource;
  * @param upstreamAddress  the endpoint that served the request, such as "10.0.0.5:8080"
  * @param bytesSent        body bytes sent to the client
  * @param durationMicros   from the first byte of the request to the last byte of the response
+ * @param tls              the client connection's TLS session facts, or null on a plain connection
  */
 public record AccessLogEntry(
         long startEpochMillis,
@@ -34,7 +36,17 @@ public record AccessLogEntry(
         long bytesSent,
         long durationMicros,
         String userAgent,
-        String referer) implements PlaceholderSource {
+        String referer,
+        TlsInfo tls) implements PlaceholderSource {
+
+    /** An entry of a plain (not TLS) connection. */
+    public AccessLogEntry(long startEpochMillis, String listener, String clientIp, int clientPort, String method,
+                          String uri, String path, String protocol, String scheme, String host, String requestId,
+                          String route, String upstream, String upstreamAddress, int status, long bytesSent,
+                          long durationMicros, String userAgent, String referer) {
+        this(startEpochMillis, listener, clientIp, clientPort, method, uri, path, protocol, scheme, host, requestId,
+                route, upstream, upstreamAddress, status, bytesSent, durationMicros, userAgent, referer, null);
+    }
 
     @Override
     public void append(Placeholder placeholder, StringBuilder out) {
@@ -59,7 +71,12 @@ public record AccessLogEntry(
             case UPSTREAM_ADDRESS -> str(upstreamAddress, out);
             case RESPONSE_STATUS -> num(status, out);
             case DURATION_MS -> appendMillis(durationMicros, out);
-            case CONSUMER_NAME, TLS_SNI, TLS_CLIENT_SUBJECT -> out.append('-');
+            case CONSUMER_NAME -> out.append('-');
+            case TLS_SNI -> str(tls == null ? null : tls.sni(), out);
+            case TLS_CLIENT_SUBJECT -> str(tls == null ? null : tls.clientSubject(), out);
+            case TLS_CLIENT_FINGERPRINT -> str(tls == null ? null : tls.clientFingerprint(), out);
+            case TLS_VERSION -> str(tls == null ? null : tls.version(), out);
+            case TLS_CIPHER -> str(tls == null ? null : tls.cipher(), out);
         }
     }
 

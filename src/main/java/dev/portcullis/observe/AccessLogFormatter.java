@@ -57,6 +57,15 @@ abstract class AccessLogFormatter {
                 g.writeStringField("upstream_address", e.upstreamAddress());
                 g.writeStringField("user_agent", e.userAgent());
                 g.writeStringField("referer", e.referer());
+                if (e.tls() != null) {
+                    g.writeStringField("scheme", e.scheme());
+                    g.writeStringField("tls_version", e.tls().version());
+                    g.writeStringField("tls_cipher", e.tls().cipher());
+                    g.writeStringField("tls_sni", e.tls().sni());
+                    if (!e.tls().clientSubject().isEmpty()) {
+                        g.writeStringField("tls_client_subject", e.tls().clientSubject());
+                    }
+                }
                 g.writeEndObject();
             } finally {
                 writer.target = null;

@@ -14,6 +14,8 @@ public final class ListenerStats {
     private final CounterDataPoint opened;
     private final CounterDataPoint rejected;
     private final CounterDataPoint[] rejectedRequests = new CounterDataPoint[KNOWN_REJECTIONS.length];
+    /** Resolved on the first handshake, so plain http listeners show no TLS series. */
+    private volatile CounterDataPoint handshakesOk;
 
     ListenerStats(ProxyMetrics metrics, String name) {
         this.metrics = metrics;
@@ -56,5 +58,24 @@ public final class ListenerStats {
             }
         }
         metrics.rejectedRequests.labelValues(name, Integer.toString(status)).inc();
+    }
+
+    /** A TLS handshake of this listener completed. */
+    public void tlsHandshakeOk() {
+        CounterDataPoint ok = handshakesOk;
+        if (ok == null) {
+            ok = metrics.tlsHandshakes.labelValues(name, "ok");
+            handshakesOk = ok;
+        }
+        ok.inc();
+    }
+
+    /**
+     * A TLS handshake of this listener failed (rare enough to look the data point up).
+     *
+     * @param reason a short fixed word such as {@code protocol}, {@code certificate}, {@code timeout}, {@code plain_http}
+     */
+    public void tlsHandshakeFailed(String reason) {
+        metrics.tlsHandshakes.labelValues(name, reason).inc();
     }
 }

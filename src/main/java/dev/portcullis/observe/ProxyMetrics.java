@@ -42,6 +42,7 @@ public final class ProxyMetrics {
     final Counter upstreamEjections;
     final Counter mirrorRequests;
     final Counter upstreamCircuitOpen;
+    final Counter tlsHandshakes;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -151,6 +152,13 @@ public final class ProxyMetrics {
                 .name("portcullis_upstream_circuit_open_total")
                 .help("Requests answered 503 at once because the upstream's circuit_breaker was at a limit")
                 .labelNames("upstream")
+                .withoutExemplars()
+                .register(registry);
+        tlsHandshakes = Counter.builder()
+                .name("portcullis_tls_handshakes_total")
+                .help("TLS handshakes with clients, by result: ok, or why they failed (protocol, certificate, "
+                        + "timeout, closed, not_tls, plain_http, other)")
+                .labelNames("listener", "result")
                 .withoutExemplars()
                 .register(registry);
         accessLogDropped = Counter.builder()

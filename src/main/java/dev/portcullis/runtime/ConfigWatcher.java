@@ -9,14 +9,20 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reloads when the config file changes on disk. Watches the file's directory (editors replace files by
- * rename; a symlinked file changes with its siblings) and waits for writes to settle for 300 ms before
- * reloading, so a half-written file is not read.
+ * Reloads when the config file, or a file the config reads (TLS certificates, keys, CA bundles, OCSP responses),
+ * changes on disk. Watches the files' directories (editors and certbot replace files by rename; a symlinked file
+ * changes with its siblings) and waits for writes to settle for 300 ms before reloading, so a half-written file is
+ * not read. The set of watched files is replaced after each load ({@link #watch}).
  */
 final class ConfigWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
@@ -24,34 +30,75 @@ final class ConfigWatcher implements AutoCloseable {
 
     private final WatchService service;
     private final Thread thread;
+    private final Path configFile;
+    /** Registered directories; touched by the thread that calls {@link #watch} only (reloads are serialised). */
+    private final Map<Path, WatchKey> keys = new HashMap<>();
+    /** The files whose change reloads: read by the watcher thread, replaced whole. */
+    private volatile Set<Path> files = Set.of();
 
-    private ConfigWatcher(WatchService service, Path file, Runnable onChange) {
+    private ConfigWatcher(WatchService service, Path configFile, Runnable onChange) {
         this.service = service;
-        this.thread = new Thread(() -> loop(file, onChange), "portcullis-config-watcher");
+        this.configFile = configFile;
+        this.thread = new Thread(() -> loop(onChange), "portcullis-config-watcher");
         this.thread.setDaemon(true);
     }
 
-    static ConfigWatcher start(Path file, Runnable onChange) throws IOException {
-        Path abs = file.toAbsolutePath();
+    /** @param configFile the config file, or null when the config does not come from a file */
+    static ConfigWatcher start(Path configFile, Collection<Path> others, Runnable onChange) throws IOException {
         WatchService ws = FileSystems.getDefault().newWatchService();
-        abs.getParent().register(ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+        Path abs = configFile == null ? null : configFile.toAbsolutePath().normalize();
         ConfigWatcher w = new ConfigWatcher(ws, abs, onChange);
+        w.watch(others);
         w.thread.start();
         return w;
     }
 
-    private void loop(Path file, Runnable onChange) {
-        Path name = file.getFileName();
+    /** Watches the config file and {@code others} from now on (the files of the config just loaded). */
+    synchronized void watch(Collection<Path> others) throws IOException {
+        Set<Path> next = new LinkedHashSet<>();
+        if (configFile != null) {
+            next.add(configFile);
+        }
+        for (Path p : others) {
+            next.add(p.toAbsolutePath().normalize());
+        }
+        Set<Path> dirs = new LinkedHashSet<>();
+        for (Path p : next) {
+            dirs.add(p.getParent());
+        }
+        for (Path dir : dirs) {
+            if (!keys.containsKey(dir)) {
+                keys.put(dir, dir.register(service, StandardWatchEventKinds.ENTRY_MODIFY,
+                        StandardWatchEventKinds.ENTRY_CREATE));
+            }
+        }
+        keys.entrySet().removeIf(e -> {
+            if (!dirs.contains(e.getKey())) {
+                e.getValue().cancel();
+                return true;
+            }
+            return false;
+        });
+        files = Set.copyOf(next);
+    }
+
+    private void loop(Runnable onChange) {
         try {
             while (true) {
                 WatchKey key = service.take();
                 boolean ours = false;
-                for (WatchEvent<?> e : key.pollEvents()) {
-                    ours |= name.equals(e.context());
+                if (key.watchable() instanceof Path dir) {
+                    for (WatchEvent<?> e : key.pollEvents()) {
+                        ours |= e.context() instanceof Path name && files.contains(dir.resolve(name));
+                    }
+                    // A symlinked file (a Kubernetes ConfigMap or Secret volume: FILE -> ..data/FILE) changes when a
+                    // sibling link is swapped, and no event names FILE itself: any change beside it may be one to it.
+                    for (Path f : files) {
+                        ours |= dir.equals(f.getParent()) && Files.isSymbolicLink(f);
+                    }
+                } else {
+                    key.pollEvents();
                 }
-                // A symlinked config (a Kubernetes ConfigMap volume: FILE -> ..data/FILE) changes when a sibling
-                // link is swapped, and no event names FILE itself: any change beside it may be one to it.
-                ours |= Files.isSymbolicLink(file);
                 key.reset();
                 if (!ours) {
                     continue;

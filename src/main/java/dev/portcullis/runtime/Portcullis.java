@@ -92,17 +92,41 @@ public final class Portcullis {
             ListenerContext ctx = new ListenerContext(rt, accessLog, metrics.listener(l.name()), pools);
             BoundListener b = binder.bind(l.bind(), ctx);
             bound.put(l.name(), b);
-            log.info("listener {}: http on {}", l.name(), b.localAddress());
+            logBound(l.name(), b, rt);
         }
         snapshot = s;
         supervisor.activate(s.upstreams().values());
         admin = new AdminServer(config.admin(), new AdminBridge(this), transport);
         admin.start();
         log.info("admin API on http://{}", hostPort(admin.boundAddress()));
-        if (source.file() != null) {
-            watcher = ConfigWatcher.start(source.file(), () -> reload("file change"));
-        }
+        watchFiles(config);
         ready = true;
+    }
+
+    private static void logBound(String name, BoundListener b, ListenerRuntime rt) {
+        if (rt.tls() != null) {
+            log.info("listener {}: https on {} ({})", name, b.localAddress(), rt.tls().describe());
+        } else {
+            log.info("listener {}: http on {}", name, b.localAddress());
+        }
+    }
+
+    /**
+     * Watches the config file and the files it names (TLS certificates, keys, CAs): a change reloads, so renewed
+     * certificates are served to new connections without a restart.
+     */
+    private synchronized void watchFiles(PortcullisConfig config) throws IOException {
+        List<java.nio.file.Path> files = new ArrayList<>();
+        for (ListenerConfig l : config.listeners()) {
+            if (l.tls() != null) {
+                files.addAll(l.tls().files());
+            }
+        }
+        if (watcher != null) {
+            watcher.watch(files);
+        } else if (source.file() != null || !files.isEmpty()) {
+            watcher = ConfigWatcher.start(source.file(), files, () -> reload("file change"));
+        }
     }
 
     static String hostPort(InetSocketAddress a) {
@@ -180,7 +204,7 @@ public final class Portcullis {
             log.info("listener {}: closed {} (its connections finish their current request)",
                     b.context().name(), b.bind());
         }
-        opened.forEach((name, b) -> log.info("listener {}: http on {}", name, b.localAddress()));
+        opened.forEach((name, b) -> logBound(name, b, s.listeners().get(name)));
         AccessLog oldLog = accessLog;
         accessLog = newLog;
         Snapshot previous = snapshot;
@@ -193,6 +217,12 @@ public final class Portcullis {
             CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS).execute(oldLog::close);
         }
         warnRestartOnly(old, next);
+        try {
+            watchFiles(next);
+        } catch (IOException e) {
+            log.warn("cannot watch the files of the new config for changes: {}; reload by hand after changing them",
+                    e.toString());
+        }
         metrics.reload(true);
         String summary = "config reloaded (" + trigger + "): " + next.listeners().size() + " listener(s), "
                 + next.upstreams().size() + " upstream(s)";

@@ -75,12 +75,8 @@ public final class SnapshotCompiler {
         if (l.tls() == null) {
             return null;
         }
-        try {
-            return ServerTls.build(l.tls(), l.http2().enabled());
-        } catch (IllegalArgumentException e) {
-            errors.add(new ConfigError(file, l.tls().line(), l.tls().path(), e.getMessage()));
-            return null;
-        }
+        return ServerTls.build(l.tls(), l.http2().enabled(),
+                (line, path, message) -> errors.add(new ConfigError(file, line, path, message)));
     }
 
     private static Upstream compileUpstream(UpstreamConfig u, Upstream old, ProxyMetrics metrics, String file,

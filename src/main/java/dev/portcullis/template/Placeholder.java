@@ -21,7 +21,10 @@ public enum Placeholder {
     DURATION_MS("duration.ms"),
     CONSUMER_NAME("consumer.name"),
     TLS_SNI("tls.sni"),
-    TLS_CLIENT_SUBJECT("tls.client.subject");
+    TLS_CLIENT_SUBJECT("tls.client.subject"),
+    TLS_CLIENT_FINGERPRINT("tls.client.fingerprint"),
+    TLS_VERSION("tls.version"),
+    TLS_CIPHER("tls.cipher");
 
     private static final Map<String, Placeholder> BY_NAME = new HashMap<>();
 

@@ -1,0 +1,123 @@
+package dev.portcullis.tls;
+
+import dev.portcullis.observe.ListenerStats;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import java.nio.channels.ClosedChannelException;
+import java.util.Locale;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sits right after the TLS handler until the handshake ends: counts it (ok, or failed by reason) and keeps failed
+ * handshakes out of the HTTP handlers and out of the warning log, since scanners and old clients cause them all the
+ * time (they are logged at debug). Removes itself once the handshake succeeded.
+ */
+final class HandshakeObserver extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(HandshakeObserver.class);
+
+    private final String listener;
+    private final ListenerStats stats;
+    private boolean done;
+
+    HandshakeObserver(String listener, ListenerStats stats) {
+        this.listener = listener;
+        this.stats = stats;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent e) {
+            if (e.isSuccess()) {
+                done = true;
+                stats.tlsHandshakeOk();
+                ctx.pipeline().remove(this);
+                ctx.fireUserEventTriggered(evt);
+            } else {
+                failed(ctx, e.cause());
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Before the handshake succeeded, every error is a handshake failure (the event may come first, or never
+        // when the ClientHello itself was unreadable).
+        failed(ctx, cause);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!done) {
+            failed(ctx, new ClosedChannelException());
+        }
+        ctx.fireChannelInactive();
+    }
+
+    /** Counts a failure once (the detector of plain HTTP calls it too) and closes the connection. */
+    void failed(ChannelHandlerContext ctx, Throwable cause) {
+        if (!done) {
+            done = true;
+            String reason = reason(cause);
+            stats.tlsHandshakeFailed(reason);
+            if (log.isDebugEnabled()) {
+                log.debug("listener {}: TLS handshake with {} failed ({}): {}", listener, ctx.channel().remoteAddress(),
+                        reason, cause == null ? "-" : rootMessage(cause));
+            }
+        }
+        ctx.close();
+    }
+
+    /** Counted by {@link PlainHttpDetector}: an HTTP request on the TLS port. */
+    void plainHttp() {
+        if (!done) {
+            done = true;
+            stats.tlsHandshakeFailed("plain_http");
+        }
+    }
+
+    static String reason(Throwable cause) {
+        Throwable t = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (t instanceof SslHandshakeTimeoutException) {
+            return "timeout";
+        }
+        if (t instanceof NotSslRecordException) {
+            return "not_tls";
+        }
+        if (t instanceof ClosedChannelException || t instanceof java.io.IOException && !(t instanceof SSLException)) {
+            return "closed";
+        }
+        String m = rootMessage(t).toLowerCase(Locale.ROOT);
+        if (m.contains("closed")) {
+            return "closed";
+        }
+        if (m.contains("certificate") || m.contains("cert_") || m.contains("pkix") || m.contains("unknown_ca")
+                || m.contains("peer_did_not_return") || m.contains("no_certificate")) {
+            return "certificate";
+        }
+        if (m.contains("protocol") || m.contains("version") || m.contains("cipher") || m.contains("alpn")
+                || m.contains("no_application_protocol") || m.contains("handshake_failure")) {
+            return "protocol";
+        }
+        return "other";
+    }
+
+    private static String rootMessage(Throwable cause) {
+        Throwable t = cause;
+        StringBuilder sb = new StringBuilder();
+        while (t != null) {
+            if (t.getMessage() != null) {
+                sb.append(sb.length() == 0 ? "" : " / ").append(t.getMessage());
+            }
+            t = t.getCause() == t ? null : t.getCause();
+        }
+        return sb.length() == 0 ? cause.getClass().getSimpleName() : sb.toString();
+    }
+}
