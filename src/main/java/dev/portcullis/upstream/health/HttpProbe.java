@@ -3,6 +3,7 @@ package dev.portcullis.upstream.health;
 import dev.portcullis.config.UpstreamConfig;
 import dev.portcullis.net.Transport;
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.pool.ConnectionSettings;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -23,6 +24,10 @@ import java.util.function.Consumer;
  * An HTTP check: {@code GET path} with {@code Connection: close}; it passes when a response head with an expected
  * status arrives within the timeout. The body is never read into memory (its parts are released as they come and
  * the connection is closed at the head), and a response head over 8 KiB fails the check.
+ *
+ * <p>It speaks to the endpoint the way requests do ({@link ConnectionSettings}): over TLS with the upstream's
+ * verification, SNI and client certificate when it has {@code tls} (a failed handshake fails the check), and over
+ * HTTP/2 on one stream for {@code http2} and {@code h2c} upstreams, which may not understand HTTP/1.1 at all.
  */
 final class HttpProbe extends ChannelInboundHandlerAdapter {
     static final int MAX_HEAD = 8 * 1024;
@@ -39,12 +44,22 @@ final class HttpProbe extends ChannelInboundHandlerAdapter {
     }
 
     static void run(EventLoop loop, Transport transport, Endpoint e, UpstreamConfig.HttpCheck check, int timeoutMillis,
-                    Consumer<ProbeResult> done) {
+                    ConnectionSettings settings, Consumer<ProbeResult> done) {
         ProbeCall call = new ProbeCall(done);
         String host = check.host() != null ? check.host() : e.label();
-        HttpDecoderConfig cfg = new HttpDecoderConfig().setMaxInitialLineLength(MAX_HEAD).setMaxHeaderSize(MAX_HEAD);
-        call.connect(loop, transport, e.socketAddress(), timeoutMillis,
-                p -> p.addLast(new HttpClientCodec(cfg, false, false), new HttpProbe(call, check, host)));
+        HttpProbe probe = new HttpProbe(call, check, host);
+        call.connect(loop, transport, e.socketAddress(), timeoutMillis, p -> {
+            if (settings.tls() != null) {
+                p.addLast(settings.tls().newHandler(p.channel().alloc(), e.address().host(), e.address().port()));
+            }
+            if (settings.multiplexed()) {
+                Http2Probe.install(p, call, probe, settings);
+            } else {
+                HttpDecoderConfig cfg = new HttpDecoderConfig().setMaxInitialLineLength(MAX_HEAD)
+                        .setMaxHeaderSize(MAX_HEAD);
+                p.addLast(new HttpClientCodec(cfg, false, false), probe);
+            }
+        });
     }
 
     @Override
