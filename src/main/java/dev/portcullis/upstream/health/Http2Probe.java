@@ -34,22 +34,35 @@ final class Http2Probe extends ChannelInboundHandlerAdapter {
         this.settings = settings;
     }
 
+    /** Over TLS the HTTP/2 handlers join once the handshake chose h2; in clear text at once. */
     static void install(ChannelPipeline p, ProbeCall call, HttpProbe probe, ConnectionSettings settings) {
-        p.addLast(Http2FrameCodecBuilder.forClient()
+        p.addLast(new Http2Probe(call, probe, settings));
+        if (settings.tls() == null) {
+            addCodec(p, p.context(Http2Probe.class).name());
+        }
+    }
+
+    private static void addCodec(ChannelPipeline p, String before) {
+        p.addBefore(before, null, Http2FrameCodecBuilder.forClient()
                 .initialSettings(Http2Settings.defaultSettings().pushEnabled(false).maxHeaderListSize(HttpProbe.MAX_HEAD))
                 .build());
-        p.addLast(new Http2MultiplexHandler(new Ignore()));
-        p.addLast(new Http2Probe(call, probe, settings));
+        p.addBefore(before, null, new Http2MultiplexHandler(Ignore.INSTANCE));
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof SslHandshakeCompletionEvent hs && hs.isSuccess() && settings.protocol() == Protocol.HTTP2) {
+        if (evt instanceof SslHandshakeCompletionEvent hs) {
+            if (!hs.isSuccess()) {
+                call.finish(false, Failures.describe(hs.cause()));
+                return;
+            }
             String alpn = ctx.pipeline().get(SslHandler.class).applicationProtocol();
             if (!ApplicationProtocolNames.HTTP_2.equals(alpn)) {
                 call.finish(false, "the endpoint did not select HTTP/2 (ALPN h2)");
                 return;
             }
+            addCodec(ctx.pipeline(), ctx.name());
+            return;
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -90,6 +103,8 @@ final class Http2Probe extends ChannelInboundHandlerAdapter {
     /** Streams the endpoint opens (push is off): their frames are dropped. */
     @ChannelHandler.Sharable
     private static final class Ignore extends ChannelInboundHandlerAdapter {
+        static final Ignore INSTANCE = new Ignore();
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReferenceCountUtil.release(msg);

@@ -17,6 +17,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.function.Consumer;
 
@@ -64,6 +66,26 @@ final class HttpProbe extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.pipeline().get(SslHandler.class) == null) {
+            send(ctx); // over TLS: once the handshake is done (nothing waits in the TLS handler meanwhile)
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent hs) {
+            if (hs.isSuccess()) {
+                send(ctx);
+            } else {
+                call.finish(false, Failures.describe(hs.cause()));
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void send(ChannelHandlerContext ctx) {
         FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path(),
                 Unpooled.EMPTY_BUFFER);
         req.headers().set(HttpHeaderNames.HOST, host)
@@ -75,7 +97,6 @@ final class HttpProbe extends ChannelInboundHandlerAdapter {
                 call.finish(false, Failures.describe(f.cause()));
             }
         });
-        ctx.fireChannelActive();
     }
 
     @Override

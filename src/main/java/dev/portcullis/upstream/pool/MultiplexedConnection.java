@@ -251,7 +251,8 @@ final class MultiplexedConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!ready) {
-            readyPromise.tryFailure(new UpstreamConnectException("the endpoint does not speak HTTP/2", cause));
+            readyPromise.tryFailure(new UpstreamConnectException("the endpoint does not speak HTTP/2 ("
+                    + settings.protocol().key + ")", cause));
         } else {
             log.debug("upstream {}: HTTP/2 connection to {} failed: {}", endpoint.upstreamName(), endpoint.label(),
                     cause.toString());
