@@ -146,6 +146,27 @@ class UpstreamHttp2Test {
     }
 
     @Test
+    void anIdleHttp2ConnectionStaysForTheIdleTimeoutThenCloses() throws Exception {
+        try (H2Backend b = H2Backend.builder("idle").h2c().start();
+             TestProxy p = TestProxy.toOneUpstream(b.address(), "workers: 1\n",
+                     ", protocol: h2c, keepalive: { idle_timeout: 1500ms }")) {
+            assertThat(get(p, "/1").statusCode()).isEqualTo(200);
+            Thread.sleep(300);
+            assertThat(get(p, "/2").statusCode()).isEqualTo(200);
+            assertThat(b.connections.get()).as("reused while idle").isEqualTo(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> b.openConnections() == 0);
+            assertThat(get(p, "/3").statusCode()).isEqualTo(200);
+            assertThat(b.connections.get()).isEqualTo(2);
+        }
+        try (H2Backend b = H2Backend.builder("none").h2c().start();
+             TestProxy p = TestProxy.toOneUpstream(b.address(), "workers: 1\n",
+                     ", protocol: h2c, keepalive: { max_idle_per_endpoint: 0 }")) {
+            assertThat(get(p, "/1").statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).until(() -> b.openConnections() == 0);
+        }
+    }
+
+    @Test
     void largeBodiesStreamBothWays() throws Exception {
         long size = 24L * 1024 * 1024;
         try (H2Backend b = H2Backend.builder("big").h2c().start();

@@ -226,6 +226,11 @@ public final class H2Backend implements AutoCloseable {
         return "127.0.0.1:" + port();
     }
 
+    /** Connections open now. */
+    public int openConnections() {
+        return channels.size();
+    }
+
     /** Ends every open connection gracefully: HTTP/2 ones with GOAWAY, letting their open streams finish. */
     public void goAwayAll() {
         channels.forEach(Channel::close);

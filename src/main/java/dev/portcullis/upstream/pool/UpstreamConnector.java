@@ -65,7 +65,14 @@ public final class UpstreamConnector {
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 ready.tryFailure(done.cause());
-            } else if (settings.tls() == null && !ready.isDone()) {
+                return;
+            }
+            // Watched only once TCP is up: a failed connect closes the channel too, and its cause says more.
+            ch.closeFuture().addListener(closed -> ready.tryFailure(new UpstreamConnectException(
+                    settings.multiplexed() ? "the endpoint closed the connection before its HTTP/2 SETTINGS (does "
+                            + "it speak " + (settings.tls() != null ? "HTTP/2" : "h2c") + "?)"
+                            : "the endpoint closed the connection while it was being set up", null)));
+            if (settings.tls() == null && !ready.isDone()) {
                 install(installer, ch, ready);
             }
         });
@@ -73,10 +80,6 @@ public final class UpstreamConnector {
             ready.tryFailure(new ConnectTimeoutException(settings.tls() == null ? "connect timed out"
                     : "connect timed out (TCP and TLS handshake)"));
         }, timeoutMillis, TimeUnit.MILLISECONDS);
-        ch.closeFuture().addListener(closed -> ready.tryFailure(new UpstreamConnectException(
-                settings.multiplexed() ? "the endpoint closed the connection before its HTTP/2 SETTINGS (does it "
-                        + "speak " + (settings.tls() != null ? "HTTP/2" : "h2c") + "?)"
-                        : "the endpoint closed the connection while it was being set up", null)));
         ready.addListener(r -> {
             timer.cancel(false);
             if (!r.isSuccess()) {
