@@ -127,7 +127,8 @@ public final class SnapshotCompiler {
             }
             return s;
         } catch (ClientTls.TlsConfigException e) {
-            errors.add(new ConfigError(file, 0, "upstreams." + u.name() + ".tls." + e.key(), e.getMessage()));
+            errors.add(new ConfigError(file, u.connection().tls().line(), "upstreams." + u.name() + ".tls." + e.key(),
+                    e.getMessage()));
             return ConnectionSettings.CLEAR_HTTP1;
         }
     }

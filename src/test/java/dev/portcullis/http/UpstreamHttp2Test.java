@@ -210,7 +210,8 @@ class UpstreamHttp2Test {
              Socket s = new Socket("127.0.0.1", p.port("web"))) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
-            out.write(("GET /trailers HTTP/1.1\r\nHost: grpc.test\r\nTE: trailers, deflate\r\nConnection: TE\r\n\r\n")
+            out.write(("GET /trailers HTTP/1.1\r\nHost: grpc.test\r\nTE: trailers, deflate\r\nConnection: TE, X-Hop\r\n"
+                    + "Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nX-Hop: 1\r\nX-End: 2\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             Wire.Message res = Wire.readResponse(s.getInputStream(), false);
@@ -221,6 +222,8 @@ class UpstreamHttp2Test {
             assertThat(res.trailer("x-checksum")).isEqualTo("42");
             H2Backend.Seen seen = b.seen.peek();
             assertThat(seen.header("te")).isEqualTo("trailers");
+            assertThat(seen.headers()).doesNotContainKeys("connection", "keep-alive", "proxy-connection", "x-hop")
+                    .containsKey("x-end");
             assertThat(seen.header("host")).isEqualTo("grpc.test");
         }
     }
