@@ -114,6 +114,6 @@ final class TlsReader {
             t.error(t.has("cert") ? "cert" : "key", "'cert' and 'key' go together (the client certificate for mTLS "
                     + "and its private key)");
         }
-        return new UpstreamConnectionConfig.Tls(sni == null ? null : sni.trim(), verify, ca, cert, key);
+        return new UpstreamConnectionConfig.Tls(sni == null ? null : sni.trim(), verify, ca, cert, key, t.line());
     }
 }

@@ -32,6 +32,24 @@ public record UpstreamConnectionConfig(Protocol protocol, Tls tls) {
      * @param ca     PEM bundle to trust instead of the JDK's default trust store; null for the default
      * @param cert   client certificate (PEM chain) for mTLS; null for none
      * @param key    its private key; set exactly when {@code cert} is
+     * @param line   line of the {@code tls} key, for errors found when the files are used; not part of equality
+     *               (moving the section in the file changes nothing)
      */
-    public record Tls(String sni, boolean verify, Path ca, Path cert, Path key) {}
+    public record Tls(String sni, boolean verify, Path ca, Path cert, Path key, int line) {
+        public Tls(String sni, boolean verify, Path ca, Path cert, Path key) {
+            this(sni, verify, ca, cert, key, 0);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Tls t && t.verify == verify && java.util.Objects.equals(t.sni, sni)
+                    && java.util.Objects.equals(t.ca, ca) && java.util.Objects.equals(t.cert, cert)
+                    && java.util.Objects.equals(t.key, key);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(sni, verify, ca, cert, key);
+        }
+    }
 }

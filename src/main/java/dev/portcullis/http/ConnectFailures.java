@@ -1,5 +1,6 @@
 package dev.portcullis.http;
 
+import dev.portcullis.upstream.pool.UpstreamConnectException;
 import io.netty.channel.ConnectTimeoutException;
 
 /** What a failed upstream connect is called in replies and logs. */
@@ -8,6 +9,9 @@ final class ConnectFailures {
 
     /** A short reason for a failed connect that is safe to show to the client: no address, no port. */
     static String reason(Throwable cause) {
+        if (cause instanceof UpstreamConnectException u) {
+            return u.getMessage(); // written to be shown: "TLS handshake failed: certificate not trusted"
+        }
         if (cause instanceof ConnectTimeoutException) {
             return "connection timed out";
         }
@@ -25,5 +29,13 @@ final class ConnectFailures {
             return "no route to host";
         }
         return cause.getClass().getSimpleName();
+    }
+
+    /** For the operator's log: the whole story, address included. */
+    static String detail(Throwable cause) {
+        if (cause instanceof UpstreamConnectException u) {
+            return u.detail();
+        }
+        return cause.getMessage() == null ? cause.toString() : cause.getMessage();
     }
 }

@@ -1,6 +1,7 @@
 package dev.portcullis.http;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.List;
@@ -22,6 +23,29 @@ public final class Headers {
     };
 
     private Headers() {
+    }
+
+    /**
+     * Whether the request's {@code TE} lists {@code trailers}: the one TE value HTTP/2 allows (RFC 9113 §8.2.2),
+     * which gRPC servers require. Read before {@link #removeHopByHop} drops TE.
+     */
+    public static boolean acceptsTrailers(HttpHeaders headers) {
+        List<String> te = headers.getAll(HttpHeaderNames.TE);
+        for (int i = 0; i < te.size(); i++) {
+            String value = te.get(i);
+            int start = 0;
+            while (start < value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                int semi = value.indexOf(';', start);
+                String token = value.substring(start, semi >= 0 && semi < end ? semi : end).trim();
+                if (HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(token)) {
+                    return true;
+                }
+                start = end + 1;
+            }
+        }
+        return false;
     }
 
     /**

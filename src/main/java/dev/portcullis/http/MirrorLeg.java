@@ -4,11 +4,11 @@ import dev.portcullis.observe.MirrorStats.Result;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.lb.PickContext;
+import dev.portcullis.upstream.pool.CircuitOpenException;
 import dev.portcullis.upstream.pool.UpstreamConnection;
 import dev.portcullis.upstream.pool.UpstreamPools;
 import dev.portcullis.upstream.pool.UpstreamUser;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.ThreadLocalRandom;
@@ -109,7 +110,7 @@ final class MirrorLeg implements UpstreamUser, PickContext {
         head = ShadowCopy.head(ex.request, endpoint.label());
         timeout = pools.loop().schedule(() -> end(Result.TIMEOUT, "no complete answer within "
                 + mirror.timeoutNanos() / 1_000_000 + " ms"), mirror.timeoutNanos(), TimeUnit.NANOSECONDS);
-        UpstreamConnection c = pools.poll(endpoint);
+        UpstreamConnection c = pools.poll(endpoint, upstream);
         if (c != null) {
             attach(c);
         } else {
@@ -118,22 +119,28 @@ final class MirrorLeg implements UpstreamUser, PickContext {
     }
 
     private void connect() {
-        String limit = upstream.breaker().tryStartConnect();
-        if (limit != null) {
-            end(Result.SKIPPED, "circuit breaker open for upstream '" + upstream.name() + "': " + limit + " reached");
-            return;
+        Future<UpstreamConnection> f = pools.connect(endpoint, upstream);
+        if (f.isDone()) {
+            connected(f);
+        } else {
+            f.addListener(x -> connected(f));
         }
-        ChannelFuture f = pools.connect(endpoint, upstream.connectTimeoutMillis(), upstream.breaker());
-        f.addListener(future -> {
-            if (done) {
-                f.channel().close();
-            } else if (future.isSuccess()) {
-                attach(UpstreamPools.connectionOf(f.channel()));
-            } else {
-                endpoint.stats().connectFailure();
-                end(Result.FAILED, "connect failed: " + ConnectFailures.reason(future.cause()));
+    }
+
+    private void connected(Future<UpstreamConnection> f) {
+        if (done) {
+            if (f.isSuccess()) {
+                f.getNow().discard();
             }
-        });
+        } else if (f.isSuccess()) {
+            attach(f.getNow());
+        } else if (f.cause() instanceof CircuitOpenException) {
+            end(Result.SKIPPED, "circuit breaker open for upstream '" + upstream.name() + "': " + f.cause().getMessage()
+                    + " reached");
+        } else {
+            endpoint.stats().connectFailure();
+            end(Result.FAILED, "connect failed: " + ConnectFailures.reason(f.cause()));
+        }
     }
 
     private void attach(UpstreamConnection c) {

@@ -3,11 +3,12 @@ package dev.portcullis.http;
 import dev.portcullis.config.RetryConfig;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
+import dev.portcullis.upstream.pool.CircuitOpenException;
+import dev.portcullis.upstream.pool.UnprocessedRequestException;
 import dev.portcullis.upstream.pool.UpstreamConnection;
 import dev.portcullis.upstream.pool.UpstreamPools;
 import dev.portcullis.upstream.pool.UpstreamUser;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -19,6 +20,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
@@ -66,6 +69,7 @@ final class UpstreamLeg implements UpstreamUser {
     private boolean bodyBytesWritten;
     private boolean reused;
     private boolean staleRetryDone;
+    private boolean unprocessedRetryDone;
     private boolean responseStarted;
     private boolean skipInformationalEnd;
     private boolean upstreamKeepAlive;
@@ -106,7 +110,7 @@ final class UpstreamLeg implements UpstreamUser {
             return;
         }
         ex.endpoint = e;
-        UpstreamConnection c = pools.poll(e);
+        UpstreamConnection c = pools.poll(e, upstream);
         if (c != null) {
             attach(c, true);
         } else {
@@ -115,31 +119,42 @@ final class UpstreamLeg implements UpstreamUser {
     }
 
     private void connect(Endpoint e) {
-        String limit = upstream.breaker().tryStartConnect();
-        if (limit != null) {
-            circuitOpen(limit);
+        Future<UpstreamConnection> f = pools.connect(e, upstream);
+        if (f.isDone()) {
+            connected(e, f);
+        } else {
+            f.addListener(x -> connected(e, f));
+        }
+    }
+
+    /**
+     * A new connection is ready (for TLS: after the handshake; for HTTP/2: after the endpoint's SETTINGS), or
+     * could not be made. A failed TLS handshake is a connect failure like a refused connect: the client's reply
+     * names the reason ("TLS handshake failed: certificate not trusted"), the log names the endpoint.
+     */
+    private void connected(Endpoint e, Future<UpstreamConnection> f) {
+        if (done) {
+            if (f.isSuccess()) {
+                f.getNow().discard();
+            }
             return;
         }
-        ChannelFuture f = pools.connect(e, upstream.connectTimeoutMillis(), upstream.breaker());
-        f.addListener(future -> {
-            Channel ch = f.channel();
-            if (done) {
-                ch.close();
-                return;
-            }
-            if (future.isSuccess()) {
-                attach(UpstreamPools.connectionOf(ch), false);
-            } else {
-                e.stats().connectFailure();
-                PassiveHealth.failed(upstream, e);
-                Throwable cause = future.cause();
-                // The client sees lastFailure: name the failure, never the address (Netty's messages include it).
-                lastFailure = "connect failed: " + ConnectFailures.reason(cause);
-                log.warn("route {}: upstream {}: connect to {} failed: {}", ex.route.name(), e, e.label(),
-                        cause.getMessage());
-                connectFailed(cause instanceof ConnectTimeoutException);
-            }
-        });
+        if (f.isSuccess()) {
+            attach(f.getNow(), false);
+            return;
+        }
+        Throwable cause = f.cause();
+        if (cause instanceof CircuitOpenException) {
+            circuitOpen(cause.getMessage());
+            return;
+        }
+        e.stats().connectFailure();
+        PassiveHealth.failed(upstream, e);
+        // The client sees lastFailure: name the failure, never the address (Netty's messages include it).
+        lastFailure = "connect failed: " + ConnectFailures.reason(cause);
+        log.warn("route {}: upstream {}: connect to {} failed: {}", ex.route.name(), upstream.name(), e.label(),
+                ConnectFailures.detail(cause));
+        connectFailed(cause instanceof ConnectTimeoutException);
     }
 
     private void connectFailed(boolean timedOut) {
@@ -344,7 +359,25 @@ final class UpstreamLeg implements UpstreamUser {
         if (done) {
             return;
         }
-        String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        if (cause instanceof UnprocessedRequestException && !responseStarted && !bodyBytesWritten
+                && !unprocessedRetryDone) {
+            // HTTP/2: the upstream said it did not process this stream (refused, or above its GOAWAY's last
+            // stream): safe to send again whatever the method; not the endpoint's failure, not a retry.
+            unprocessedRetryDone = true;
+            log.debug("route {}: upstream {}: {}; sending the request again (request id {})", ex.route.name(),
+                    ex.endpoint, cause.getMessage(), ex.requestId);
+            endTry();
+            UpstreamConnection again = pools.poll(ex.endpoint, upstream);
+            if (again != null) {
+                attach(again, true);
+            } else {
+                connect(ex.endpoint);
+            }
+            return;
+        }
+        String why = cause == null ? "upstream closed the connection"
+                : cause instanceof IOException ? "upstream connection failed: " + cause.getMessage()
+                : "upstream connection failed: " + cause;
         if (!responseStarted && reused && !staleRetryDone && idempotent && !bodyBytesWritten) {
             // A kept-alive connection the upstream had already closed: try once more on a fresh one. Not the
             // endpoint's failure and not a retry (the request never reached it).

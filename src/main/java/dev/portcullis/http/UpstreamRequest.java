@@ -9,7 +9,10 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * Turns the client's request head, in place, into the one the upstream receives: HTTP/1.1, hop-by-hop headers
- * gone (the body keeps its chunked framing), the proxy's forwarded headers added. Route filters run after
+ * gone (the body keeps its chunked framing), the proxy's forwarded headers added. For an HTTP/2 upstream
+ * ({@code http2}, {@code h2c}) {@code TE: trailers} is kept (gRPC needs it; any other TE value is not); the rest of
+ * the mapping is the stream codec's (Host becomes {@code :authority}, {@code :scheme} is https over TLS and http
+ * for h2c, connection-specific headers are left out). Route filters run after
  * {@link #prepare} (so they can override any of it) and {@link #target} sets the rewritten target last.
  */
 final class UpstreamRequest {
@@ -20,7 +23,12 @@ final class UpstreamRequest {
         HttpRequest req = ex.request;
         HttpHeaders h = req.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
+        boolean teTrailers = ex.upstream != null && ex.upstream.connection().multiplexed()
+                && h.contains(HttpHeaderNames.TE) && Headers.acceptsTrailers(h);
         Headers.removeHopByHop(h);
+        if (teTrailers) {
+            h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

@@ -19,7 +19,10 @@ import dev.portcullis.http.router.RouteTable;
 import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.observe.RouteStats;
 import dev.portcullis.template.Template;
+import dev.portcullis.config.UpstreamConnectionConfig;
+import dev.portcullis.tls.ClientTls;
 import dev.portcullis.tls.ServerTls;
+import dev.portcullis.upstream.pool.ConnectionSettings;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.EndpointFactory;
@@ -40,6 +43,7 @@ import java.util.Map;
  * survive a reload. Endpoint host names are resolved here, off the event loops.
  */
 public final class SnapshotCompiler {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SnapshotCompiler.class);
     private SnapshotCompiler() {
     }
 
@@ -50,7 +54,7 @@ public final class SnapshotCompiler {
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
         for (UpstreamConfig u : cfg.upstreams().values()) {
             Upstream old = previous == null ? null : previous.upstreams().get(u.name());
-            if (old != null && old.config().equals(u)) {
+            if (old != null && old.config().equals(u) && old.connection().filesUnchanged()) {
                 upstreams.put(u.name(), old);
             } else {
                 upstreams.put(u.name(), compileUpstream(u, old, metrics, file, errors));
@@ -95,7 +99,34 @@ public final class SnapshotCompiler {
         }
         // DNS-found endpoints of the previous version stay until discovery says otherwise.
         endpoints.addAll(DnsDiscovery.carriedOver(u, old, endpoints));
-        return new Upstream(u, endpoints);
+        return new Upstream(u, endpoints, connectionSettings(u, file, errors));
+    }
+
+    /**
+     * The upstream's protocol and client TLS context. A file that cannot be used is a config error naming the
+     * {@code tls} key it came from; {@code verify: false} is allowed, with a warning each time it is loaded.
+     */
+    private static ConnectionSettings connectionSettings(UpstreamConfig u, String file, List<ConfigError> errors) {
+        int timeout = (int) Math.min(Integer.MAX_VALUE, u.connectTimeout().toMillis());
+        try {
+            ConnectionSettings s = ConnectionSettings.compile(u.connection(), timeout);
+            if (s.tls() != null) {
+                UpstreamConnectionConfig.Tls t = u.connection().tls();
+                if (!t.verify()) {
+                    log.warn("upstream {}: tls.verify is false: the endpoints' certificates and names are NOT "
+                            + "checked (encrypted, but anyone in the path can pose as the endpoint)", u.name());
+                }
+                log.info("upstream {}: {} to the endpoints over TLS ({}; sni {}; verify {}{}{})", u.name(),
+                        u.connection().protocol().key, s.tls().provider(), t.sni() == null ? "from the endpoint host"
+                                : t.sni(), t.verify(), t.ca() == null ? "" : "; ca " + t.ca(),
+                        t.cert() == null ? "" : "; client certificate " + t.cert());
+            }
+            return s;
+        } catch (ClientTls.TlsConfigException e) {
+            errors.add(new ConfigError(file, u.connection().tls().line(), "upstreams." + u.name() + ".tls." + e.key(),
+                    e.getMessage()));
+            return ConnectionSettings.CLEAR_HTTP1;
+        }
     }
 
     private static CompiledRoute compileRoute(String listener, RouteConfig r, Map<String, Upstream> upstreams,

@@ -5,6 +5,7 @@ import dev.portcullis.upstream.lb.Balancer;
 import dev.portcullis.upstream.lb.PickContext;
 import dev.portcullis.upstream.lb.Picker;
 import dev.portcullis.upstream.lb.Weights;
+import dev.portcullis.upstream.pool.ConnectionSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -27,6 +28,8 @@ public final class Upstream {
     private final long idleTimeoutNanos;
     private final long slowStartNanos;
     private final CircuitBreaker breaker;
+    /** Protocol and TLS towards the endpoints, compiled; with the endpoint, the key of the connection pools. */
+    private final ConnectionSettings connection;
     private final RetryBudget retryBudget = new RetryBudget();
     /** Null without {@code sticky}. */
     private final StickySessions sticky;
@@ -37,8 +40,15 @@ public final class Upstream {
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private volatile EndpointSet set = EndpointSet.EMPTY;
 
+    /** An upstream without {@code tls} (its settings need no files). */
     public Upstream(UpstreamConfig config, List<Endpoint> endpoints) {
+        this(config, endpoints, clearText(config));
+    }
+
+    /** @param connection compiled from {@code config.connection()} (see SnapshotCompiler) */
+    public Upstream(UpstreamConfig config, List<Endpoint> endpoints, ConnectionSettings connection) {
         this.config = config;
+        this.connection = connection;
         this.balancer = Balancer.of(config);
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis());
         this.maxIdlePerEndpoint = config.keepalive().maxIdlePerEndpoint();
@@ -53,8 +63,21 @@ public final class Upstream {
         refresh();
     }
 
+    private static ConnectionSettings clearText(UpstreamConfig config) {
+        if (config.connection().tls() != null) {
+            throw new IllegalArgumentException("upstream " + config.name() + " has tls: compile its settings first");
+        }
+        return config.connection().protocol() == dev.portcullis.config.UpstreamConnectionConfig.Protocol.HTTP1
+                ? ConnectionSettings.CLEAR_HTTP1 : new ConnectionSettings(config.connection().protocol(), null);
+    }
+
     public String name() {
         return config.name();
+    }
+
+    /** How connections to the endpoints are made (protocol, TLS). */
+    public ConnectionSettings connection() {
+        return connection;
     }
 
     public UpstreamConfig config() {

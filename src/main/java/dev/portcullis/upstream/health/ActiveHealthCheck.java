@@ -37,7 +37,7 @@ public final class ActiveHealthCheck extends EndpointProbes {
     @Override
     protected void probe(Endpoint e, Consumer<ProbeResult> done) {
         if (check.http() != null) {
-            HttpProbe.run(loop, transport, e, check.http(), timeoutMillis, done);
+            HttpProbe.run(loop, transport, e, check.http(), timeoutMillis, upstream.connection(), done);
         } else {
             new ProbeCall(done).connect(loop, transport, e.socketAddress(), timeoutMillis, null);
         }

@@ -1,6 +1,8 @@
 package dev.portcullis.upstream.health;
 
+import dev.portcullis.tls.ClientTlsFailures;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.net.ConnectException;
 import java.util.Locale;
 
@@ -9,6 +11,11 @@ final class Failures {
     private Failures() {}
 
     static String describe(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof SslHandshakeTimeoutException) {
+                return "TLS handshake failed: " + ClientTlsFailures.reason(cause);
+            }
+        }
         if (cause instanceof ConnectTimeoutException) {
             return "connect timed out";
         }

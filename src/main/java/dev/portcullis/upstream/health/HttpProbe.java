@@ -3,6 +3,7 @@ package dev.portcullis.upstream.health;
 import dev.portcullis.config.UpstreamConfig;
 import dev.portcullis.net.Transport;
 import dev.portcullis.upstream.Endpoint;
+import dev.portcullis.upstream.pool.ConnectionSettings;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -16,6 +17,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.function.Consumer;
 
@@ -23,6 +26,10 @@ import java.util.function.Consumer;
  * An HTTP check: {@code GET path} with {@code Connection: close}; it passes when a response head with an expected
  * status arrives within the timeout. The body is never read into memory (its parts are released as they come and
  * the connection is closed at the head), and a response head over 8 KiB fails the check.
+ *
+ * <p>It speaks to the endpoint the way requests do ({@link ConnectionSettings}): over TLS with the upstream's
+ * verification, SNI and client certificate when it has {@code tls} (a failed handshake fails the check), and over
+ * HTTP/2 on one stream for {@code http2} and {@code h2c} upstreams, which may not understand HTTP/1.1 at all.
  */
 final class HttpProbe extends ChannelInboundHandlerAdapter {
     static final int MAX_HEAD = 8 * 1024;
@@ -39,16 +46,46 @@ final class HttpProbe extends ChannelInboundHandlerAdapter {
     }
 
     static void run(EventLoop loop, Transport transport, Endpoint e, UpstreamConfig.HttpCheck check, int timeoutMillis,
-                    Consumer<ProbeResult> done) {
+                    ConnectionSettings settings, Consumer<ProbeResult> done) {
         ProbeCall call = new ProbeCall(done);
         String host = check.host() != null ? check.host() : e.label();
-        HttpDecoderConfig cfg = new HttpDecoderConfig().setMaxInitialLineLength(MAX_HEAD).setMaxHeaderSize(MAX_HEAD);
-        call.connect(loop, transport, e.socketAddress(), timeoutMillis,
-                p -> p.addLast(new HttpClientCodec(cfg, false, false), new HttpProbe(call, check, host)));
+        HttpProbe probe = new HttpProbe(call, check, host);
+        call.connect(loop, transport, e.socketAddress(), timeoutMillis, p -> {
+            if (settings.tls() != null) {
+                p.addLast(settings.tls().newHandler(p.channel().alloc(), e.address().host(), e.address().port()));
+            }
+            if (settings.multiplexed()) {
+                Http2Probe.install(p, call, probe, settings);
+            } else {
+                HttpDecoderConfig cfg = new HttpDecoderConfig().setMaxInitialLineLength(MAX_HEAD)
+                        .setMaxHeaderSize(MAX_HEAD);
+                p.addLast(new HttpClientCodec(cfg, false, false), probe);
+            }
+        });
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.pipeline().get(SslHandler.class) == null) {
+            send(ctx); // over TLS: once the handshake is done (nothing waits in the TLS handler meanwhile)
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent hs) {
+            if (hs.isSuccess()) {
+                send(ctx);
+            } else {
+                call.finish(false, Failures.describe(hs.cause()));
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void send(ChannelHandlerContext ctx) {
         FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.path(),
                 Unpooled.EMPTY_BUFFER);
         req.headers().set(HttpHeaderNames.HOST, host)
@@ -60,7 +97,6 @@ final class HttpProbe extends ChannelInboundHandlerAdapter {
                 call.finish(false, Failures.describe(f.cause()));
             }
         });
-        ctx.fireChannelActive();
     }
 
     @Override

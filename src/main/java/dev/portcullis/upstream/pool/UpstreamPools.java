@@ -4,26 +4,35 @@ import dev.portcullis.net.Transport;
 import dev.portcullis.upstream.CircuitBreaker;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The idle upstream connections of ONE event loop, per endpoint. Only that loop's thread touches it, so it
- * needs no locks; a client connection always borrows from the pools of its own loop, so upstream I/O stays on
- * the same thread as the client's. Endpoints are reused across reloads for unchanged upstreams, so their
- * pools survive a reload. A sweep every second closes connections idle longer than their upstream allows.
+ * The upstream connections of ONE event loop, per endpoint. Only that loop's thread touches it, so it needs no
+ * locks; a client connection always borrows from the pools of its own loop, so upstream I/O stays on the same
+ * thread as the client's. Endpoints are reused across reloads for unchanged upstreams, so their pools survive a
+ * reload. A sweep every second closes connections idle longer than their upstream allows.
+ *
+ * <p>The pool key is the whole connection identity: the endpoint AND the upstream's {@link ConnectionSettings}
+ * (protocol, TLS settings and files). A connection is handed out only to an upstream whose settings equal those it
+ * was opened with; one that no longer matches (a reload changed {@code tls}) is closed when met.
+ *
+ * <p>The API is the same for every protocol: {@link #poll} gives a ready {@link UpstreamConnection} at once or
+ * null, {@link #connect} a future one, {@link #release} takes it back. For HTTP/1.1 that is a whole connection,
+ * pooled when idle. For HTTP/2 ({@code http2}, {@code h2c}) it is a stream on a {@link MultiplexedConnection}: one
+ * per endpoint (more when the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS is reached), and the circuit breaker's
+ * {@code max_connections} and {@code max_idle_per_endpoint} count those connections, not streams.
  */
 public final class UpstreamPools {
     static final int MAX_RESPONSE_LINE = 16 * 1024;
@@ -32,7 +41,17 @@ public final class UpstreamPools {
 
     private final EventLoop loop;
     private final Transport transport;
-    private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
+    private final Map<Endpoint, EndpointPool> byEndpoint = new IdentityHashMap<>();
+
+    /** One endpoint's idle HTTP/1.1 connections and its HTTP/2 connections (busy or not). */
+    private static final class EndpointPool {
+        final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+        final List<MultiplexedConnection> multiplexed = new ArrayList<>(2);
+
+        boolean isEmpty() {
+            return idle.isEmpty() && multiplexed.isEmpty();
+        }
+    }
 
     UpstreamPools(EventLoop loop, Transport transport) {
         this.loop = loop;
@@ -40,84 +59,188 @@ public final class UpstreamPools {
         loop.scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** @return an idle, open connection to the endpoint, or null */
-    public UpstreamConnection poll(Endpoint endpoint) {
-        ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
-        if (q == null) {
+    /**
+     * @return a connection to the endpoint ready for a request, opened with {@code upstream}'s settings: an idle
+     *     HTTP/1.1 one, or a new stream on an HTTP/2 connection with room; null when there is none
+     */
+    public UpstreamConnection poll(Endpoint endpoint, Upstream upstream) {
+        EndpointPool p = byEndpoint.get(endpoint);
+        if (p == null) {
+            return null;
+        }
+        ConnectionSettings s = upstream.connection();
+        if (s.multiplexed()) {
+            for (int i = 0; i < p.multiplexed.size(); i++) {
+                MultiplexedConnection m = p.multiplexed.get(i);
+                if (m.settings.sameAs(s)) {
+                    UpstreamConnection c = m.openStream(upstream);
+                    if (c != null) {
+                        return c;
+                    }
+                }
+            }
             return null;
         }
         UpstreamConnection c;
-        while ((c = q.pollLast()) != null) {
+        while ((c = p.idle.pollLast()) != null) {
             if (c.channel().isActive()) {
-                return c;
+                if (c.settings.sameAs(s)) {
+                    return c;
+                }
+                c.channel().close(); // opened with settings a reload replaced: never wanted again
             }
         }
         return null;
     }
 
-    /** Keeps the connection for reuse when the upstream allows another idle one; closes it otherwise. */
+    /**
+     * A new connection (or, for HTTP/2, a stream on a connection being opened or with room). The future fails
+     * with {@link CircuitOpenException} when the upstream's breaker refuses another connection, with an
+     * {@link UpstreamConnectException} naming why TLS or HTTP/2 could not be set up, or with the connect error.
+     * The breaker learns when a connect ends and, if it opened, when the connection closes, whoever holds it then.
+     */
+    public Future<UpstreamConnection> connect(Endpoint endpoint, Upstream upstream) {
+        ConnectionSettings s = upstream.connection();
+        if (s.multiplexed()) {
+            return connectMultiplexed(endpoint, upstream, s);
+        }
+        CircuitBreaker breaker = upstream.breaker();
+        String limit = breaker.tryStartConnect();
+        if (limit != null) {
+            return loop.newFailedFuture(new CircuitOpenException(limit));
+        }
+        UpstreamConnection handler = new UpstreamConnection(endpoint, this, s, null);
+        Promise<UpstreamConnection> result = loop.newPromise();
+        UpstreamConnector.open(loop, transport, endpoint, s, upstream.connectTimeoutMillis(), (ch, ready) -> {
+            HttpDecoderConfig cfg = new HttpDecoderConfig()
+                    .setMaxInitialLineLength(MAX_RESPONSE_LINE)
+                    .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+                    .setMaxChunkSize(MAX_CHUNK);
+            ch.pipeline().addLast(new HttpClientCodec(cfg, false, false));
+            ch.pipeline().addLast(handler);
+            ready.setSuccess(ch);
+        }).addListener(done -> {
+            // Counted before the caller hears of it, so the counts are right before the connection is used.
+            breaker.connectFinished(done.isSuccess());
+            if (done.isSuccess()) {
+                ((Channel) done.getNow()).closeFuture().addListener(closed -> breaker.connectionClosed());
+                result.setSuccess(handler);
+            } else {
+                result.setFailure(done.cause());
+            }
+        });
+        return result;
+    }
+
+    private Future<UpstreamConnection> connectMultiplexed(Endpoint endpoint, Upstream upstream, ConnectionSettings s) {
+        EndpointPool p = byEndpoint.computeIfAbsent(endpoint, e -> new EndpointPool());
+        MultiplexedConnection joining = null;
+        for (int i = 0; i < p.multiplexed.size(); i++) {
+            MultiplexedConnection m = p.multiplexed.get(i);
+            if (!m.settings.sameAs(s)) {
+                continue;
+            }
+            UpstreamConnection c = m.openStream(upstream);
+            if (c != null) {
+                return loop.newSucceededFuture(c);
+            }
+            if (joining == null && m.mayWait()) {
+                joining = m;
+            }
+        }
+        Promise<UpstreamConnection> result = loop.newPromise();
+        if (joining != null) {
+            joining.await(new MultiplexedConnection.Waiter(result, upstream));
+            return result;
+        }
+        CircuitBreaker breaker = upstream.breaker();
+        String limit = breaker.tryStartConnect();
+        if (limit != null) {
+            return loop.newFailedFuture(new CircuitOpenException(limit));
+        }
+        MultiplexedConnection m = new MultiplexedConnection(endpoint, s, this, upstream);
+        m.await(new MultiplexedConnection.Waiter(result, upstream));
+        p.multiplexed.add(m);
+        UpstreamConnector.open(loop, transport, endpoint, s, upstream.connectTimeoutMillis(), m::install)
+                .addListener(done -> {
+                    breaker.connectFinished(done.isSuccess());
+                    if (done.isSuccess()) {
+                        ((Channel) done.getNow()).closeFuture().addListener(closed -> breaker.connectionClosed());
+                        m.served();
+                        if (m.openStreams() == 0) {
+                            multiplexedIdle(m); // every waiter gave up meanwhile
+                        }
+                    } else {
+                        forget(m);
+                        m.failWaiters(done.cause());
+                    }
+                });
+        return result;
+    }
+
+    /**
+     * The request is done with the connection. An HTTP/1.1 connection is kept for reuse when the upstream allows
+     * another idle one (closed otherwise); a stream is closed, its HTTP/2 connection stays.
+     */
     public void release(UpstreamConnection c, Upstream upstream) {
         c.user(null);
+        if (c.multiplexed()) {
+            c.channel().close();
+            return;
+        }
         if (!c.channel().isActive()) {
             return;
         }
-        if (c.endpoint().retired()) {
+        if (c.endpoint().retired() || !c.settings.sameAs(upstream.connection())) {
             c.channel().close();
             return;
         }
         int max = upstream.maxIdlePerEndpoint();
-        ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(c.endpoint(), e -> new ArrayDeque<>());
-        if (q.size() >= max) {
+        EndpointPool p = byEndpoint.computeIfAbsent(c.endpoint(), e -> new EndpointPool());
+        if (p.idle.size() >= max) {
             c.channel().close();
             return;
         }
         c.idleSinceNanos = System.nanoTime();
         c.idleTimeoutNanos = upstream.idleTimeoutNanos();
-        q.addLast(c);
-    }
-
-    void forget(UpstreamConnection c) {
-        ArrayDeque<UpstreamConnection> q = idle.get(c.endpoint());
-        if (q != null) {
-            q.remove(c);
-        }
+        p.idle.addLast(c);
     }
 
     /**
-     * Opens a new connection on this loop; the future's channel carries an {@link UpstreamConnection}. The connect
-     * was counted by {@code breaker} ({@link CircuitBreaker#tryStartConnect()}): the breaker learns when the
-     * connect ends and, if it opened, when the connection closes, whoever holds it then (a request, the pool,
-     * nobody).
+     * An HTTP/2 connection's last stream ended: it stays for the next requests unless it is going away, its
+     * endpoint left the config, or the endpoint has more idle connections than {@code max_idle_per_endpoint}.
      */
-    public ChannelFuture connect(Endpoint endpoint, int connectTimeoutMillis, CircuitBreaker breaker) {
-        UpstreamConnection handler = new UpstreamConnection(endpoint, this);
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channel(transport.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        HttpDecoderConfig cfg = new HttpDecoderConfig()
-                                .setMaxInitialLineLength(MAX_RESPONSE_LINE)
-                                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
-                                .setMaxChunkSize(MAX_CHUNK);
-                        ch.pipeline().addLast(new HttpClientCodec(cfg, false, false));
-                        ch.pipeline().addLast(handler);
-                    }
-                });
-        ChannelFuture f = b.connect(endpoint.socketAddress());
-        // Added before the caller's listener, so the counts are right before the connection is used.
-        f.addListener(done -> {
-            breaker.connectFinished(done.isSuccess());
-            if (done.isSuccess()) {
-                f.channel().closeFuture().addListener(closed -> breaker.connectionClosed());
+    void multiplexedIdle(MultiplexedConnection m) {
+        if (m.goingAway() || m.endpoint.retired()) {
+            m.retire();
+            return;
+        }
+        EndpointPool p = byEndpoint.get(m.endpoint);
+        int idle = 0;
+        if (p != null) {
+            for (MultiplexedConnection x : p.multiplexed) {
+                if (x.ready() && x.openStreams() == 0 && !x.goingAway()) {
+                    idle++;
+                }
             }
-        });
-        return f;
+        }
+        if (idle > m.maxIdle) {
+            m.retire();
+        }
+    }
+
+    void forget(UpstreamConnection c) {
+        EndpointPool p = byEndpoint.get(c.endpoint());
+        if (p != null) {
+            p.idle.remove(c);
+        }
+    }
+
+    void forget(MultiplexedConnection m) {
+        EndpointPool p = byEndpoint.get(m.endpoint);
+        if (p != null) {
+            p.multiplexed.remove(m);
+        }
     }
 
     public static UpstreamConnection connectionOf(Channel ch) {
@@ -126,10 +249,10 @@ public final class UpstreamPools {
 
     private void sweep() {
         long now = System.nanoTime();
-        Iterator<Map.Entry<Endpoint, ArrayDeque<UpstreamConnection>>> it = idle.entrySet().iterator();
+        Iterator<Map.Entry<Endpoint, EndpointPool>> it = byEndpoint.entrySet().iterator();
         while (it.hasNext()) {
-            ArrayDeque<UpstreamConnection> q = it.next().getValue();
-            q.removeIf(c -> {
+            EndpointPool p = it.next().getValue();
+            p.idle.removeIf(c -> {
                 boolean expired = now - c.idleSinceNanos > c.idleTimeoutNanos;
                 if (expired || !c.channel().isActive()) {
                     c.channel().close();
@@ -137,27 +260,47 @@ public final class UpstreamPools {
                 }
                 return false;
             });
-            if (q.isEmpty()) {
+            for (MultiplexedConnection m : List.copyOf(p.multiplexed)) {
+                if (m.ready() && m.openStreams() == 0
+                        && (m.goingAway() || now - m.idleSinceNanos > m.idleTimeoutNanos)) {
+                    m.retire();
+                }
+            }
+            if (p.isEmpty()) {
                 it.remove();
             }
         }
     }
 
-    /** Closes the endpoint's idle connections. Must run on this pool's loop. */
+    /** Closes the endpoint's idle connections; its busy HTTP/2 connections close when their streams end. */
     void closeIdle(Endpoint endpoint) {
-        ArrayDeque<UpstreamConnection> q = idle.remove(endpoint);
-        if (q != null) {
-            q.forEach(c -> c.channel().close());
+        EndpointPool p = byEndpoint.get(endpoint);
+        if (p == null) {
+            return;
         }
+        p.idle.forEach(c -> c.channel().close());
+        p.idle.clear();
+        List.copyOf(p.multiplexed).forEach(MultiplexedConnection::retire);
     }
 
-    /** Closes every idle connection (shutdown). Must run on this pool's loop. */
+    /** Closes every idle connection and every HTTP/2 connection (shutdown). Must run on this pool's loop. */
     public void closeAll() {
-        idle.values().forEach(q -> q.forEach(c -> c.channel().close()));
-        idle.clear();
+        for (EndpointPool p : byEndpoint.values()) {
+            p.idle.forEach(c -> c.channel().close());
+            List.copyOf(p.multiplexed).forEach(m -> {
+                if (m.channel() != null) {
+                    m.channel().close();
+                }
+            });
+        }
+        byEndpoint.clear();
     }
 
     public EventLoop loop() {
         return loop;
+    }
+
+    public Transport transport() {
+        return transport;
     }
 }
