@@ -9,7 +9,8 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * Turns the client's request head, in place, into the one the upstream receives: HTTP/1.1, hop-by-hop headers
- * gone (the body keeps its chunked framing), the proxy's forwarded headers added. Route filters run after
+ * gone (the body keeps its chunked framing) except {@code Upgrade: websocket} for a WebSocket opening handshake, the
+ * proxy's forwarded headers added. Route filters run after
  * {@link #prepare} (so they can override any of it) and {@link #target} sets the rewritten target last.
  */
 final class UpstreamRequest {
@@ -21,6 +22,10 @@ final class UpstreamRequest {
         HttpHeaders h = req.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
         Headers.removeHopByHop(h);
+        if (ex.upgrade) {
+            // The one hop-by-hop exchange that is passed on, as nginx's proxy_set_header Upgrade/Connection.
+            WebSocketUpgrade.setRequestHeaders(h);
+        }
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

@@ -12,7 +12,8 @@ import dev.portcullis.template.PlaceholderSource;
  * @param scheme           "http" or "https"
  * @param upstream         the upstream's name, or null when the route answered locally
  * @param upstreamAddress  the endpoint that served the request, such as "10.0.0.5:8080"
- * @param bytesSent        body bytes sent to the client
+ * @param bytesSent        body bytes sent to the client (for a WebSocket: bytes relayed to it after the 101)
+ * @param bytesReceived    request body bytes from the client (for a WebSocket: bytes relayed from it after the 101)
  * @param durationMicros   from the first byte of the request to the last byte of the response
  */
 public record AccessLogEntry(
@@ -32,6 +33,7 @@ public record AccessLogEntry(
         String upstreamAddress,
         int status,
         long bytesSent,
+        long bytesReceived,
         long durationMicros,
         String userAgent,
         String referer) implements PlaceholderSource {

@@ -42,6 +42,9 @@ public final class ProxyMetrics {
     final Counter upstreamEjections;
     final Counter mirrorRequests;
     final Counter upstreamCircuitOpen;
+    final Counter webSockets;
+    final Gauge activeWebSockets;
+    final Counter webSocketBytes;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -151,6 +154,24 @@ public final class ProxyMetrics {
                 .name("portcullis_upstream_circuit_open_total")
                 .help("Requests answered 503 at once because the upstream's circuit_breaker was at a limit")
                 .labelNames("upstream")
+                .withoutExemplars()
+                .register(registry);
+        webSockets = Counter.builder()
+                .name("portcullis_websocket_connections_total")
+                .help("WebSocket upgrades accepted by an upstream (101) and relayed")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        activeWebSockets = Gauge.builder()
+                .name("portcullis_websocket_active_connections")
+                .help("WebSocket tunnels open now")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        webSocketBytes = Counter.builder()
+                .name("portcullis_websocket_bytes_total")
+                .help("Bytes relayed through WebSocket tunnels once they closed, by direction (upstream, client)")
+                .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);
         accessLogDropped = Counter.builder()
