@@ -45,7 +45,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
         if (held) {
-            if (!readsPaused && buffer.readableBytes() > HOLD_LIMIT) {
+            // Checked on every read: something else (the pipelining queue) may have turned reading on again.
+            if (buffer.readableBytes() > HOLD_LIMIT && ctx.channel().config().isAutoRead()) {
                 readsPaused = true;
                 ctx.channel().config().setAutoRead(false);
             }

@@ -24,7 +24,7 @@ final class WebSocketUpgrade {
      * (which forwards the upgrade): decided on the request head as received, before anything changes it.
      */
     static boolean isRequest(HttpRequest req) {
-        if (!req.decoderResult().isSuccess() || req.method() != HttpMethod.GET
+        if (!req.decoderResult().isSuccess() || !HttpMethod.GET.equals(req.method())
                 || req.protocolVersion() != HttpVersion.HTTP_1_1) {
             return false;
         }

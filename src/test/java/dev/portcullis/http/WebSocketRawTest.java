@@ -125,6 +125,58 @@ class WebSocketRawTest {
         }
     }
 
+    /** 200 KiB sent before the 101 (past the hold limit, so reading pauses): all of it arrives after the 101. */
+    @Test
+    void earlyBytesPastTheHoldLimitWaitForThe101() throws Exception {
+        CompletableFuture<Void> answer = new CompletableFuture<>();
+        byte[] early = new byte[200 * 1024];
+        new java.util.Random(3).nextBytes(early);
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            readHead(s.getInputStream());
+            answer.get(30, TimeUnit.SECONDS);
+            ScriptedBackend.write(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Accept: abc=\r\n\r\n");
+            echo(s);
+        }); TestProxy p = proxy(be.address()); Socket c = connect(p.port("web"))) {
+            c.getOutputStream().write(concat(ascii(WebSocketProxyTest.upgradeRequest("/early")), early));
+            Thread.sleep(500);
+            answer.complete(null);
+            InputStream in = c.getInputStream();
+            assertThat(readHead(in)).startsWith("HTTP/1.1 101 ");
+            assertThat(in.readNBytes(early.length)).isEqualTo(early);
+        }
+    }
+
+    /**
+     * The upgrade is refused while 80 KiB of pipelined requests wait behind it (past the hold limit): they are
+     * then read as HTTP and every one is answered, in order.
+     */
+    @Test
+    void requestsHeldBehindARefusedUpgradeAreAllAnswered() throws Exception {
+        int n = 600;
+        StringBuilder pipelined = new StringBuilder(WebSocketProxyTest.upgradeRequest("/refused"));
+        for (int i = 0; i < n; i++) {
+            pipelined.append("GET /r").append(i).append(" HTTP/1.1\r\nHost: x\r\nX-Pad: ").append("p".repeat(100))
+                    .append("\r\n\r\n");
+        }
+        try (RawBackend be = RawBackend.serving((req, out) -> {
+            String target = req.startLine().split(" ")[1];
+            RawBackend.write(out, req.header("Upgrade") != null
+                    ? "HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: " + target.length() + "\r\n\r\n" + target);
+            return true;
+        }); TestProxy p = proxy(be.address()); RawExchange c = new RawExchange(p.port("web"))) {
+            c.write(pipelined.toString());
+            RawExchange.Result refused = c.readResponse(10_000);
+            assertThat(refused.status()).as(refused.text()).isEqualTo(403);
+            for (int i = 0; i < n; i++) {
+                RawExchange.Result r = c.readResponse(10_000);
+                assertThat(r.status()).as(r.text()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("/r" + i);
+            }
+        }
+    }
+
     /** A plain request, then an upgrade and a frame, all in one packet: answered in order, then tunnelled. */
     @Test
     void upgradePipelinedBehindAPlainRequest() throws Exception {
