@@ -70,16 +70,24 @@ final class UpgradeTunnel implements Runnable {
         Channel clientChannel = handler.ctx.channel();
         UpgradeTunnel t = new UpgradeTunnel(handler, ex, clientChannel, upstreamChannel, release, idleNanos);
         t.lastActivity = System.nanoTime();
-        ChannelPipeline cp = clientChannel.pipeline();
-        cp.replace(handler, "tunnel", t.client);
-        removeIfPresent(cp, ProxyResponseEncoder.class);
-        if (cp.get(HttpPipelines.ACTIVITY) != null) {
-            cp.remove(HttpPipelines.ACTIVITY);
+        try {
+            ChannelPipeline cp = clientChannel.pipeline();
+            cp.replace(handler, "tunnel", t.client);
+            removeIfPresent(cp, ProxyResponseEncoder.class);
+            if (cp.get(HttpPipelines.ACTIVITY) != null) {
+                cp.remove(HttpPipelines.ACTIVITY);
+            }
+            ChannelPipeline up = upstreamChannel.pipeline();
+            up.replace(UpstreamConnection.class, "tunnel", t.upstream);
+            removeIfPresent(up, HttpClientCodec.class); // hands on what followed the 101: written to the client
+            removeIfPresent(cp, StrictRequestDecoder.class); // hands on what followed the request: written upstream
+        } catch (RuntimeException e) {
+            // A pipeline this class does not know: never leave the two connections half switched.
+            log.error("listener {}: route {}: cannot switch to a websocket tunnel; closing both connections "
+                    + "(request id {})", handler.listener().name(), ex.route.name(), ex.requestId, e);
+            t.end(false);
+            return t;
         }
-        ChannelPipeline up = upstreamChannel.pipeline();
-        up.replace(UpstreamConnection.class, "tunnel", t.upstream);
-        removeIfPresent(up, HttpClientCodec.class); // hands on what followed the 101: written to the client
-        removeIfPresent(cp, StrictRequestDecoder.class); // hands on what followed the request: written upstream
         t.client.allowHalfClosure();
         t.upstream.allowHalfClosure();
         clientChannel.config().setAutoRead(true);

@@ -147,14 +147,16 @@ class WebSocketProxyTest {
                 crc.update(buf);
                 c.sendBinary(buf, i == parts - 1);
                 long expected = (long) (i + 1) * part;
-                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> c.binaryBytesSeen >= expected);
+                Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                        .atMost(Duration.ofSeconds(20)).until(() -> c.binaryBytesSeen >= expected);
             }
             assertThat(c.next()).isEqualTo("binary:" + (long) part * parts + ":" + Long.toHexString(crc.getValue()));
-            // and again, without waiting: the relay keeps up under its own backpressure
-            for (int i = 0; i < parts; i++) {
-                c.sendBinary(buf, i == parts - 1);
+            // and 2 MiB without waiting: the relay keeps up under its own backpressure (the JDK client and the
+            // echo backend, not the proxy, bound the speed here: about the same without the proxy)
+            for (int i = 0; i < 32; i++) {
+                c.sendBinary(buf, i == 31);
             }
-            assertThat(c.next()).startsWith("binary:" + (long) part * parts + ":");
+            assertThat(c.next()).startsWith("binary:" + (long) part * 32 + ":");
         }
         awaitSlotsBack();
     }
@@ -292,7 +294,11 @@ class WebSocketProxyTest {
                     .cause().isInstanceOf(WebSocketHandshakeException.class)
                     .satisfies(e -> assertThat(((WebSocketHandshakeException) e).getResponse().statusCode())
                             .isEqualTo(502));
-            RawExchange.Result r = RawExchange.send(p.port("web"), upgradeRequest("/y"), 5000);
+            RawExchange.Result r;
+            try (RawExchange c = new RawExchange(p.port("web"))) {
+                c.write(upgradeRequest("/y"));
+                r = c.readResponse(5000);
+            }
             assertThat(r.status()).as(r.text()).isEqualTo(502);
             assertThat(r.header("Upgrade")).isNull();
         }
