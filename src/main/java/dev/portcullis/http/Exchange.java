@@ -146,7 +146,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
                 request.method().name(), rawUri, path, version.text(), "http",
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
-                endpoint == null ? null : endpoint.label(), status, bytesSent, requestBodyBytes, (endNanos - startNanos) / 1000,
+                endpoint == null ? null : endpoint.label(), status, bytesSent, requestBodyBytes,
+                (endNanos - startNanos) / 1000,
                 request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER));
     }
 }

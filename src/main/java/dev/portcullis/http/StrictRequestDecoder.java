@@ -25,6 +25,9 @@ import java.util.List;
  * HTTP. Held bytes past {@link #HOLD_LIMIT} stop reading from the socket (a client should wait for the 101).
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
+    /** Bytes held after an upgrade request beyond which reading from the client pauses until the answer. */
+    static final int HOLD_LIMIT = 64 * 1024;
+
     /** Set when the head being read has an obs-fold; that request's head is then marked as failed (400). */
     private boolean obsFoldSeen;
     private boolean inHead = true;
@@ -32,10 +35,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private boolean atLineStart = true;
     /** A non-empty line (the request line) has been seen in the current head. */
     private boolean sawLine;
-    static final int HOLD_LIMIT = 64 * 1024;
     /** Set at the end of an upgrade request: nothing more is decoded until {@link #resume}. */
     private boolean held;
+    /** The request being read is a WebSocket opening handshake: hold once it ends. */
     private boolean upgradeRequest;
+    /** This decoder turned reading off at {@link #HOLD_LIMIT}; it turns it on again in {@link #resume}. */
     private boolean readsPaused;
 
     StrictRequestDecoder(HttpDecoderConfig config) {
