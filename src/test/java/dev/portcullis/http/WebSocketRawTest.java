@@ -177,6 +177,40 @@ class WebSocketRawTest {
         }
     }
 
+    /**
+     * With a route retry on resets and 5xx: a 503 to the upgrade is retried (nothing was switched yet), but a
+     * tunnel whose upstream breaks after its 101 is never replayed: the client sees its connection end.
+     */
+    @Test
+    void retriesStopAtThe101() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger heads = new java.util.concurrent.atomic.AtomicInteger();
+        try (ScriptedBackend be = ScriptedBackend.start((s, i) -> {
+            readHead(s.getInputStream());
+            heads.incrementAndGet();
+            if (i == 0) {
+                ScriptedBackend.write(s, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+                readHead(s.getInputStream()); // the connection may be reused for the retry: answer 101 there too
+                heads.incrementAndGet();
+            }
+            ScriptedBackend.write(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Accept: abc=\r\n\r\nhi");
+            s.setSoLinger(true, 0);
+            s.close(); // a reset right after the 101
+        }); TestProxy withRetry = TestProxy.start(TestProxy.oneRouteYaml("", be.address(), "",
+                     "retry: { attempts: 3, on: [reset, 5xx], backoff: { base: 1ms, max: 1ms } }"));
+             Socket c = connect(withRetry.port("web"))) {
+            c.getOutputStream().write(ascii(WebSocketProxyTest.upgradeRequest("/r")));
+            InputStream in = c.getInputStream();
+            assertThat(readHead(in)).startsWith("HTTP/1.1 101 ");
+            byte[] rest = in.readAllBytes(); // until the proxy closes: no second 101, no retry
+            assertThat(new String(rest, StandardCharsets.US_ASCII)).isIn("", "h", "hi");
+            Thread.sleep(300);
+            assertThat(heads.get()).isEqualTo(2); // the 503'd try and the switched one, nothing after it
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                    withRetry.process().snapshot().upstreams().get("be").breaker().requests() == 0);
+        }
+    }
+
     /** A plain request, then an upgrade and a frame, all in one packet: answered in order, then tunnelled. */
     @Test
     void upgradePipelinedBehindAPlainRequest() throws Exception {
