@@ -48,6 +48,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     boolean requestComplete;
     boolean responseStarted;
     boolean responseComplete;
+    /** A WebSocket opening handshake on an HTTP/1.1 connection ({@link WebSocketUpgrade#isRequest}). */
+    boolean upgrade;
     /** The rest of the request body is read and dropped (a local reply was sent before it ended). */
     boolean discardBody;
     /** The connection's TLS facts, looked up on first use; {@link TlsInfo#NONE} on a plain connection. */
@@ -167,7 +169,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
                 request.method().name(), rawUri, path, version.text(), scheme(),
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
-                endpoint == null ? null : endpoint.label(), status, bytesSent, (endNanos - startNanos) / 1000,
+                endpoint == null ? null : endpoint.label(), status, bytesSent, requestBodyBytes,
+                (endNanos - startNanos) / 1000,
                 request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER),
                 tls().secure() ? tls() : null);
     }

@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 /** The protocol handlers of a client connection once its protocol is known (after TLS and ALPN, if any). */
 final class HttpPipelines {
     static final int MAX_CHUNK = 64 * 1024;
+    /** The name of the handler that tells the connection timer about raw bytes (a WebSocket tunnel removes it). */
+    static final String ACTIVITY = "activity";
 
     private HttpPipelines() {
     }
@@ -27,7 +29,7 @@ final class HttpPipelines {
         StrictRequestDecoder decoder = new StrictRequestDecoder(cfg);
         ProxyResponseEncoder encoder = new ProxyResponseEncoder();
         HttpProxyHandler handler = new HttpProxyHandler(listener, encoder, limits);
-        p.addLast("activity", new ReadActivity(handler.timer));
+        p.addLast(ACTIVITY, new ReadActivity(handler.timer));
         p.addLast("decoder", decoder);
         p.addLast("encoder", encoder);
         p.addLast("proxy", handler);

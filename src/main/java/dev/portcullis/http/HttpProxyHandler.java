@@ -6,10 +6,12 @@ import dev.portcullis.observe.AccessLog;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.pool.UpstreamPools;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -31,12 +33,17 @@ import org.slf4j.LoggerFactory;
  * {@link UpstreamLeg}, and writes responses back. One exchange at a time; pipelined requests wait in a small
  * queue. Writes are flushed once per read batch (ours for the request direction, the upstream's for the
  * response direction), and each direction stops reading while the other side cannot take more.
+ *
+ * <p>A WebSocket upgrade the upstream accepts (101) ends this handler's part: {@link UpgradeTunnel} replaces it and
+ * the HTTP codecs, and hands the exchange back only to be logged when the tunnel closes.
  */
 public final class HttpProxyHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(HttpProxyHandler.class);
 
     private final ListenerContext listener;
     private final ProxyResponseEncoder encoder;
+    /** The HTTP/1 request decoder of this connection (null on a connection without one): it holds after upgrades. */
+    private StrictRequestDecoder decoder;
     final ConnectionTimer timer;
     ChannelHandlerContext ctx;
     UpstreamPools pools;
@@ -67,6 +74,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         this.ctx = ctx;
         this.writer = new ResponseWriter(ctx, encoder, listener);
         this.pipelined = new PipelinedRequests(ctx.channel());
+        this.decoder = ctx.pipeline().get(StrictRequestDecoder.class);
     }
 
     @Override
@@ -169,6 +177,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         limits = runtime.limits();
         Exchange ex = new Exchange(this, req, System.nanoTime());
         current = ex;
+        ex.upgrade = decoder != null && WebSocketUpgrade.isRequest(req);
         ex.path = "-";
         String id = req.headers().get(Headers.X_REQUEST_ID);
         ex.requestId = RequestIds.isWellFormed(id) ? id : RequestIds.generate();
@@ -229,7 +238,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             return;
         }
         UpstreamRequest.target(ex);
-        mirror = MirrorLeg.maybeStart(this, ex);
+        if (!ex.upgrade) {
+            mirror = MirrorLeg.maybeStart(this, ex); // a WebSocket is not mirrored: its bytes are not a request
+        }
         leg = new UpstreamLeg(this, ex, upstream);
         leg.start();
     }
@@ -316,6 +327,42 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream's response head, hop-by-hop headers already gone. */
     void onResponseHead(Exchange ex, HttpResponse res, boolean lengthUnknown) {
         writer.head(ex, res, lengthUnknown);
+    }
+
+    /**
+     * The upstream accepted the WebSocket upgrade: the 101 goes to the client and both connections become an
+     * {@link UpgradeTunnel}. This handler leaves the pipeline; the exchange stays current until the tunnel ends.
+     *
+     * @param release gives back the upstream's slots when the tunnel ends
+     */
+    void onSwitchingProtocols(Exchange ex, HttpResponse res, Channel upstream, Runnable release) {
+        leg = null;
+        timer.stop(); // the tunnel has its own idle timer; the route timeout ended with the 101
+        ex.responseStarted = true;
+        ex.status = 101;
+        HttpHeaders h = res.headers();
+        Headers.removeHopByHop(h);
+        h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        ex.route.filters().onResponse(ex, res);
+        WebSocketUpgrade.setResponseHeaders(h);
+        encoder.headResponse(false);
+        ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), Unpooled.EMPTY_BUFFER, h,
+                EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
+        listener.stats().webSocketOpened();
+        UpgradeTunnel.start(this, ex, upstream, release, limits.idleTimeout().toNanos());
+    }
+
+    /** The tunnel of {@code ex} closed: the exchange is logged and counted once, with the bytes of each way. */
+    void tunnelEnded(Exchange ex, long fromClient, long toClient) {
+        ex.requestBodyBytes = fromClient;
+        ex.bytesSent = toClient;
+        ex.responseComplete = true;
+        listener.stats().webSocketClosed(fromClient, toClient);
+        if (current == ex) {
+            current = null;
+            record(ex, System.nanoTime());
+        }
+        pipelined.releaseAll();
     }
 
     void onInformational(Exchange ex, HttpResponse res) {
@@ -410,16 +457,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         current = null;
         leg = null;
         endMirror();
-        long end = System.nanoTime();
-        if (ex.route != null) {
-            ex.route.statsFor(ex.upstream).record(ex.status, end - ex.startNanos);
-        }
-        if (ex.endpoint != null) {
-            ex.endpoint.stats().record(ex.status, end - ex.startNanos);
-        }
-        AccessLog accessLog = listener.accessLog();
-        if (accessLog.enabled()) {
-            accessLog.log(ex.toLogEntry(listener.name(), end));
+        record(ex, System.nanoTime());
+        if (ex.upgrade && decoder.held()) {
+            // The upgrade did not happen: what the client sent after it is HTTP again (decoded in a task of its
+            // own, never inside the read that ended this exchange).
+            ctx.executor().execute(this::resumeDecoder);
         }
         if (writer.closeAfterResponse() || !ctx.channel().isActive()) {
             // Keep reading, but only to drop it, while the response's lingering close runs.
@@ -437,6 +479,31 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             // Replayed as a new task, after the upstream read that ended this exchange is fully processed,
             // so a pooled connection is never reused while its decoder still holds bytes.
             ctx.executor().execute(this::replayPipelined);
+        }
+    }
+
+    /** Metrics and the access log line of a finished exchange. */
+    private void record(Exchange ex, long end) {
+        if (ex.route != null) {
+            ex.route.statsFor(ex.upstream).record(ex.status, end - ex.startNanos);
+        }
+        if (ex.endpoint != null) {
+            ex.endpoint.stats().record(ex.status, end - ex.startNanos);
+        }
+        AccessLog accessLog = listener.accessLog();
+        if (accessLog.enabled()) {
+            accessLog.log(ex.toLogEntry(listener.name(), end));
+        }
+    }
+
+    private void resumeDecoder() {
+        try {
+            ChannelHandlerContext decoderCtx = ctx.pipeline().context(decoder);
+            if (decoderCtx != null) {
+                decoder.resume(decoderCtx);
+            }
+        } catch (Exception e) {
+            ctx.fireExceptionCaught(e);
         }
     }
 

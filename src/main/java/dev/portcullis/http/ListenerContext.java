@@ -73,14 +73,17 @@ public final class ListenerContext {
         return draining;
     }
 
-    /** Stop keeping connections alive: idle ones close now, busy ones after their current response. */
+    /**
+     * Stop keeping connections alive: idle ones close now, busy ones after their current response. WebSocket
+     * tunnels go on until they end or the shutdown timeout closes every connection.
+     */
     public void startDrain() {
         draining = true;
         connections.forEach(ch -> ch.eventLoop().execute(() -> {
             HttpProxyHandler h = ch.pipeline().get(HttpProxyHandler.class);
             if (h != null) {
                 h.drain();
-            } else {
+            } else if (ch.pipeline().get(UpgradeTunnel.Side.class) == null) {
                 ch.close();
             }
         }));

@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each request holds one slot of the upstream's circuit breaker from {@link #start} to {@link #end}, and each
  * try's outcome feeds passive health ({@link PassiveHealth}).
+ *
+ * <p>A WebSocket upgrade is retried as any GET until a response head arrives; once the upstream answers 101 the
+ * leg hands its connection to an {@link UpgradeTunnel} (never to the pool) and keeps the breaker slot and the
+ * endpoint's in-flight count until the tunnel closes ({@link #tunnelClosed}).
  */
 final class UpstreamLeg implements UpstreamUser {
     private static final Logger log = LoggerFactory.getLogger(UpstreamLeg.class);
@@ -262,7 +266,14 @@ final class UpstreamLeg implements UpstreamUser {
         if (res.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             skipInformationalEnd = true;
             if (code == 101) {
-                brokenReply("upstream switched protocols, which this route does not allow");
+                if (ex.upgrade && WebSocketUpgrade.isAccepted(res)) {
+                    switchProtocols(res);
+                } else if (ex.upgrade) {
+                    brokenReply("upstream switched to '" + res.headers().get(HttpHeaderNames.UPGRADE)
+                            + "' instead of the websocket asked for");
+                } else {
+                    brokenReply("upstream switched protocols, which this route does not allow");
+                }
             } else if (code != 100) {
                 client.onInformational(ex, res);
             }
@@ -289,6 +300,28 @@ final class UpstreamLeg implements UpstreamUser {
         Headers.removeHopByHop(res.headers());
         StickyCookie.onResponse(ex, upstream, res);
         client.onResponseHead(ex, res, lengthUnknown);
+    }
+
+    /** The upstream accepted the WebSocket upgrade: the connection becomes one end of a tunnel. */
+    private void switchProtocols(HttpResponse res) {
+        cancelTimer();
+        PassiveHealth.answered(upstream, ex.endpoint, 101, tries.startNanos());
+        responseStarted = true;
+        done = true; // nothing more comes through this leg; the slots stay taken until tunnelClosed
+        UpstreamConnection c = conn;
+        conn = null;
+        c.user(null);
+        StickyCookie.onResponse(ex, upstream, res);
+        client.onSwitchingProtocols(ex, res, c.channel(), this::tunnelClosed);
+    }
+
+    /** The tunnel that took this leg's connection is over: the breaker slot and in-flight count go back. */
+    private void tunnelClosed() {
+        if (holdsRequestSlot) {
+            holdsRequestSlot = false;
+            upstream.breaker().requestFinished();
+        }
+        ex.endpoint.requestFinished();
     }
 
     private void onContent(HttpContent c) {

@@ -9,10 +9,11 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * Turns the client's request head, in place, into the one the upstream receives: HTTP/1.1, hop-by-hop headers
- * gone (the body keeps its chunked framing), the proxy's forwarded headers added. For an HTTP/2 upstream
- * ({@code http2}, {@code h2c}) {@code TE: trailers} is kept (gRPC needs it; any other TE value is not); the rest of
- * the mapping is the stream codec's (Host becomes {@code :authority}, {@code :scheme} is https over TLS and http
- * for h2c, connection-specific headers are left out). Route filters run after
+ * gone (the body keeps its chunked framing) except {@code Upgrade: websocket} for a WebSocket opening handshake, the
+ * proxy's forwarded headers added. For an HTTP/2 upstream ({@code http2}, {@code h2c}) {@code TE: trailers} is kept
+ * (gRPC needs it; any other TE value is not); the rest of the mapping is the stream codec's (Host becomes
+ * {@code :authority}, {@code :scheme} is https over TLS and http for h2c, connection-specific headers are left
+ * out). Route filters run after
  * {@link #prepare} (so they can override any of it) and {@link #target} sets the rewritten target last.
  */
 final class UpstreamRequest {
@@ -28,6 +29,11 @@ final class UpstreamRequest {
         Headers.removeHopByHop(h);
         if (teTrailers) {
             h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
+        if (ex.upgrade && (ex.upstream == null || !ex.upstream.connection().multiplexed())) {
+            // The one hop-by-hop exchange that is passed on, as nginx's proxy_set_header Upgrade/Connection. HTTP/2
+            // has no Upgrade (and extended CONNECT is not done): to an h2/h2c upstream it goes as a plain GET.
+            WebSocketUpgrade.setRequestHeaders(h);
         }
         if (chunked) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);

@@ -13,7 +13,8 @@ import dev.portcullis.tls.TlsInfo;
  * @param scheme           "http" or "https"
  * @param upstream         the upstream's name, or null when the route answered locally
  * @param upstreamAddress  the endpoint that served the request, such as "10.0.0.5:8080"
- * @param bytesSent        body bytes sent to the client
+ * @param bytesSent        body bytes sent to the client (for a WebSocket: bytes relayed to it after the 101)
+ * @param bytesReceived    request body bytes from the client (for a WebSocket: bytes relayed from it after the 101)
  * @param durationMicros   from the first byte of the request to the last byte of the response
  * @param tls              the client connection's TLS session facts, or null on a plain connection
  */
@@ -34,6 +35,7 @@ public record AccessLogEntry(
         String upstreamAddress,
         int status,
         long bytesSent,
+        long bytesReceived,
         long durationMicros,
         String userAgent,
         String referer,
@@ -43,9 +45,10 @@ public record AccessLogEntry(
     public AccessLogEntry(long startEpochMillis, String listener, String clientIp, int clientPort, String method,
                           String uri, String path, String protocol, String scheme, String host, String requestId,
                           String route, String upstream, String upstreamAddress, int status, long bytesSent,
-                          long durationMicros, String userAgent, String referer) {
+                          long bytesReceived, long durationMicros, String userAgent, String referer) {
         this(startEpochMillis, listener, clientIp, clientPort, method, uri, path, protocol, scheme, host, requestId,
-                route, upstream, upstreamAddress, status, bytesSent, durationMicros, userAgent, referer, null);
+                route, upstream, upstreamAddress, status, bytesSent, bytesReceived, durationMicros, userAgent, referer,
+                null);
     }
 
     @Override

@@ -50,6 +50,7 @@ abstract class AccessLogFormatter {
                 g.writeStringField("host", e.host());
                 g.writeNumberField("status", e.status());
                 g.writeNumberField("bytes_sent", e.bytesSent());
+                g.writeNumberField("bytes_received", e.bytesReceived());
                 g.writeNumberField("duration_ms", BigDecimal.valueOf(e.durationMicros(), 3));
                 g.writeStringField("request_id", e.requestId());
                 g.writeStringField("route", e.route());

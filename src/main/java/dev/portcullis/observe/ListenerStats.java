@@ -13,6 +13,10 @@ public final class ListenerStats {
     private final GaugeDataPoint active;
     private final CounterDataPoint opened;
     private final CounterDataPoint rejected;
+    private final CounterDataPoint webSockets;
+    private final GaugeDataPoint activeWebSockets;
+    private final CounterDataPoint webSocketBytesUp;
+    private final CounterDataPoint webSocketBytesDown;
     private final CounterDataPoint[] rejectedRequests = new CounterDataPoint[KNOWN_REJECTIONS.length];
     /** Resolved on the first handshake, so plain http listeners show no TLS series. */
     private volatile CounterDataPoint handshakesOk;
@@ -23,6 +27,10 @@ public final class ListenerStats {
         active = metrics.activeConnections.labelValues(name);
         opened = metrics.connections.labelValues(name);
         rejected = metrics.connectionsRejected.labelValues(name);
+        webSockets = metrics.webSockets.labelValues(name);
+        activeWebSockets = metrics.activeWebSockets.labelValues(name);
+        webSocketBytesUp = metrics.webSocketBytes.labelValues(name, "upstream");
+        webSocketBytesDown = metrics.webSocketBytes.labelValues(name, "client");
         for (int i = 0; i < KNOWN_REJECTIONS.length; i++) {
             rejectedRequests[i] = metrics.rejectedRequests.labelValues(name, Integer.toString(KNOWN_REJECTIONS[i]));
         }
@@ -42,6 +50,19 @@ public final class ListenerStats {
     /** A connection was closed at once because the listener was at {@code max_connections}. */
     public void connectionRejected() {
         rejected.inc();
+    }
+
+    /** An upstream accepted a WebSocket upgrade; the tunnel is open. */
+    public void webSocketOpened() {
+        webSockets.inc();
+        activeWebSockets.inc();
+    }
+
+    /** A tunnel that {@link #webSocketOpened} counted closed, after relaying these bytes each way. */
+    public void webSocketClosed(long toUpstream, long toClient) {
+        activeWebSockets.dec();
+        webSocketBytesUp.inc(toUpstream);
+        webSocketBytesDown.inc(toClient);
     }
 
     /** A request of this listener was refused by an upstream's circuit breaker. */

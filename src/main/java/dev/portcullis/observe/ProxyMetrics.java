@@ -43,6 +43,9 @@ public final class ProxyMetrics {
     final Counter mirrorRequests;
     final Counter upstreamCircuitOpen;
     final Counter tlsHandshakes;
+    final Counter webSockets;
+    final Gauge activeWebSockets;
+    final Counter webSocketBytes;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -159,6 +162,24 @@ public final class ProxyMetrics {
                 .help("TLS handshakes with clients, by result: ok, or why they failed (protocol, certificate, "
                         + "timeout, closed, not_tls, plain_http, other)")
                 .labelNames("listener", "result")
+                .withoutExemplars()
+                .register(registry);
+        webSockets = Counter.builder()
+                .name("portcullis_websocket_connections_total")
+                .help("WebSocket upgrades accepted by an upstream (101) and relayed")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        activeWebSockets = Gauge.builder()
+                .name("portcullis_websocket_active_connections")
+                .help("WebSocket tunnels open now")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        webSocketBytes = Counter.builder()
+                .name("portcullis_websocket_bytes_total")
+                .help("Bytes relayed through WebSocket tunnels once they closed, by direction (upstream, client)")
+                .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);
         accessLogDropped = Counter.builder()

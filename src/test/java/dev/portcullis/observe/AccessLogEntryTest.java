@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class AccessLogEntryTest {
     static AccessLogEntry sample() {
         return new AccessLogEntry(971185536000L, "web", "192.0.2.7", 51234, "GET", "/x?a=1", "/x", "HTTP/1.1",
-                "http", "example.com", "req-1", "api", "backend", "10.0.0.5:8080", 200, 2326, 12_345,
+                "http", "example.com", "req-1", "api", "backend", "10.0.0.5:8080", 200, 2326, 0, 12_345,
                 "curl/8", "http://ref/");
     }
 
@@ -24,7 +24,7 @@ class AccessLogEntryTest {
     @Test
     void absentValuesAreDashes() {
         AccessLogEntry e = new AccessLogEntry(0, null, null, 0, "GET", "/", "/", "HTTP/1.0", "http", null, null,
-                null, null, null, 404, 0, 5, null, null);
+                null, null, null, 404, 0, 0, 5, null, null);
         assertThat(Template.compile("{client.ip} {client.port} {request.host} {route.name} {upstream.name} "
                 + "{upstream.address} {duration.ms}").render(e)).isEqualTo("- - - - - - 0.005");
     }

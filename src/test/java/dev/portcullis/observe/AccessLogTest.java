@@ -34,12 +34,12 @@ class AccessLogTest {
         try (AccessLog log = AccessLog.open(new AccessLogConfig(file.toString(), new LogFormat.Json()), metrics)) {
             log.log(AccessLogEntryTest.sample());
             log.log(new AccessLogEntry(0, "web", "::1", 1, "GET", "/\"q", "/", "HTTP/1.1", "http", null, null,
-                    null, null, null, 400, 0, 1_000, null, null));
+                    null, null, null, 400, 0, 0, 1_000, null, null));
             List<String> lines = awaitLines(file, 2);
             assertThat(lines.get(0)).isEqualTo("{\"time\":\"2000-10-10T13:45:36.000Z\",\"listener\":\"web\","
                     + "\"client_ip\":\"192.0.2.7\",\"client_port\":51234,\"method\":\"GET\",\"uri\":\"/x?a=1\","
                     + "\"protocol\":\"HTTP/1.1\",\"host\":\"example.com\",\"status\":200,\"bytes_sent\":2326,"
-                    + "\"duration_ms\":12.345,\"request_id\":\"req-1\",\"route\":\"api\",\"upstream\":\"backend\","
+                    + "\"bytes_received\":0,\"duration_ms\":12.345,\"request_id\":\"req-1\",\"route\":\"api\",\"upstream\":\"backend\","
                     + "\"upstream_address\":\"10.0.0.5:8080\",\"user_agent\":\"curl/8\",\"referer\":\"http://ref/\"}");
             assertThat(lines.get(1)).contains("\"uri\":\"/\\\"q\"", "\"host\":null", "\"duration_ms\":1.000");
         }
@@ -51,7 +51,7 @@ class AccessLogTest {
         try (AccessLog log = AccessLog.open(new AccessLogConfig(file.toString(), new LogFormat.Combined()), metrics)) {
             log.log(AccessLogEntryTest.sample());
             log.log(new AccessLogEntry(0, "web", "::1", 1, "GET", "/a\"b", "/", "HTTP/1.1", "http", null, null,
-                    null, null, null, 400, 0, 1, "evil\nline", null));
+                    null, null, null, 400, 0, 0, 1, "evil\nline", null));
             List<String> lines = awaitLines(file, 2);
             assertThat(lines.get(0)).isEqualTo(
                     "192.0.2.7 - - [10/Oct/2000:13:45:36 +0000] \"GET /x?a=1 HTTP/1.1\" 200 2326 \"http://ref/\" \"curl/8\"");
