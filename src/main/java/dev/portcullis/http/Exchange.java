@@ -134,6 +134,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
             case CLIENT_IP -> out.append(client.address.ip());
             case CLIENT_PORT -> out.append(client.address.port());
             case REQUEST_HOST -> appendOrDash(out, request.headers().get(HttpHeaderNames.HOST));
+            case REQUEST_HOSTNAME -> appendOrDash(out, host == null || host.isEmpty() ? null : host);
             case REQUEST_METHOD -> out.append(request.method().name());
             case REQUEST_URI -> out.append(originalUri());
             case REQUEST_PATH -> out.append(path);

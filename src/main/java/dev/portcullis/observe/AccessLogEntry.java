@@ -57,6 +57,7 @@ public record AccessLogEntry(
             case CLIENT_IP -> str(clientIp, out);
             case CLIENT_PORT -> num(clientPort, out);
             case REQUEST_HOST -> str(host, out);
+            case REQUEST_HOSTNAME -> str(host == null ? null : dev.portcullis.http.router.RouteTable.normalizeHost(host), out);
             case REQUEST_METHOD -> str(method, out);
             case REQUEST_URI -> str(uri, out);
             case REQUEST_PATH -> str(path, out);

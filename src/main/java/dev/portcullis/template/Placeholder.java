@@ -8,6 +8,8 @@ public enum Placeholder {
     CLIENT_IP("client.ip"),
     CLIENT_PORT("client.port"),
     REQUEST_HOST("request.host"),
+    /** The Host header's name without its port (for redirects to another port, such as HTTP to HTTPS). */
+    REQUEST_HOSTNAME("request.hostname"),
     REQUEST_METHOD("request.method"),
     REQUEST_URI("request.uri"),
     REQUEST_PATH("request.path"),

@@ -179,7 +179,7 @@ class ConfigErrorsTest {
                 "t.yaml:16: listeners[0].routes[0].match.headers.Bad Header: invalid header name 'Bad Header'; expected an RFC 9110 token",
                 "t.yaml:17: listeners[0].routes[0].match.source[0]: invalid address 'example.com'; expected an IP literal or a CIDR such as 10.0.0.0/8 or fd00::/8 (host names are not accepted)",
                 "t.yaml:17: listeners[0].routes[0].match.source[1]: invalid prefix length '40' in '10.0.0.0/40'; expected 0..32",
-                "t.yaml:18: listeners[0].routes[0].headers.request.set.X-Who: unknown placeholder {client.name}; known: {client.ip}, {client.port}, {request.host}, {request.method}, {request.uri}, {request.path}, {request.scheme}, {request.id}, {request.line}, {route.name}, {upstream.name}, {upstream.address}, {response.status}, {duration.ms}, {consumer.name}, {tls.sni}, {tls.client.subject}, "
+                "t.yaml:18: listeners[0].routes[0].headers.request.set.X-Who: unknown placeholder {client.name}; known: {client.ip}, {client.port}, {request.host}, {request.hostname}, {request.method}, {request.uri}, {request.path}, {request.scheme}, {request.id}, {request.line}, {route.name}, {upstream.name}, {upstream.address}, {response.status}, {duration.ms}, {consumer.name}, {tls.sni}, {tls.client.subject}, "
                         + "{tls.client.fingerprint}, {tls.version}, {tls.cipher}",
                 "t.yaml:19: listeners[0].routes[0].rewrite.regex.pattern: invalid regular expression '([a-z': Unclosed character class near index 4",
                 "t.yaml:19: listeners[0].routes[0].rewrite.regex: missing required key 'replace'",
