@@ -43,7 +43,10 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
             ch.pipeline().addLast("alpn", new AlpnNegotiation(listener));
         } else {
-            HttpPipelines.http1(ch.pipeline(), listener);
+            // Plain http: HTTP/1 (with the h2c upgrade when HTTP/2 is on), unless the first bytes say otherwise.
+            boolean http2 = listener.runtime().config().http2().enabled();
+            HttpPipelines.http1(ch.pipeline(), listener, http2);
+            ch.pipeline().addFirst("detect", new CleartextDetector(listener, http2));
         }
     }
 }

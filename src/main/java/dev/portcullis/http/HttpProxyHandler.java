@@ -10,6 +10,9 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -31,12 +34,18 @@ import org.slf4j.LoggerFactory;
  * {@link UpstreamLeg}, and writes responses back. One exchange at a time; pipelined requests wait in a small
  * queue. Writes are flushed once per read batch (ours for the request direction, the upstream's for the
  * response direction), and each direction stops reading while the other side cannot take more.
+ *
+ * <p>The same handler serves one HTTP/2 stream ({@link Http2StreamInitializer}): its channel is the stream's child
+ * channel, so it sees exactly one request; closing it resets the stream, never the connection, and reading off
+ * stops the stream's WINDOW_UPDATEs, which is how a slow upstream holds back the client's upload.
  */
 public final class HttpProxyHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(HttpProxyHandler.class);
 
     private final ListenerContext listener;
-    private final ProxyResponseEncoder encoder;
+    private final ResponseFraming encoder;
+    /** This handler serves one HTTP/2 stream (a child channel), not an HTTP/1 connection. */
+    final boolean http2;
     final ConnectionTimer timer;
     ChannelHandlerContext ctx;
     UpstreamPools pools;
@@ -54,9 +63,18 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private boolean pausedForUpstream;
 
     HttpProxyHandler(ListenerContext listener, ProxyResponseEncoder encoder, ListenerLimits limits) {
+        this(listener, encoder, limits, null);
+    }
+
+    /** @param http2Client the HTTP/2 connection's client, for a handler that serves one of its streams; else null */
+    HttpProxyHandler(ListenerContext listener, ResponseFraming encoder, ListenerLimits limits, ClientAddress http2Client) {
         this.listener = listener;
         this.encoder = encoder;
         this.limits = limits;
+        this.http2 = http2Client != null;
+        if (http2Client != null) {
+            this.address = http2Client;
+        }
         this.timer = new ConnectionTimer(this);
     }
 
@@ -65,13 +83,22 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.writer = new ResponseWriter(ctx, encoder, listener);
+        this.writer = new ResponseWriter(ctx, encoder, listener, http2);
         this.pipelined = new PipelinedRequests(ctx.channel());
+    }
+
+    /** Removed when an HTTP/1 connection upgrades to h2c (only ever between requests). */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        timer.stop();
+        pipelined.releaseAll();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        address = ClientAddress.of(ctx.channel().remoteAddress());
+        if (!http2) {
+            address = ClientAddress.of(ctx.channel().remoteAddress());
+        }
         pools = listener.pools().forLoop(ctx.channel().eventLoop());
         timer.awaitRequest(limits, true);
         ctx.fireChannelActive();
@@ -136,7 +163,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     }
 
     private void dispatch(HttpObject o) {
-        if (o instanceof HttpRequest req) {
+        if (o instanceof FullHttpRequest full) {
+            // A whole request in one message (an HTTP/2 request without body, an aggregated h2c upgrade request
+            // that did not upgrade, a decoder failure): handled as head, then last content, never as one object
+            // (which the upstream leg would otherwise write twice).
+            HttpRequest head = new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
+            head.setDecoderResult(full.decoderResult());
+            onRequestHead(head);
+            onRequestContent(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+        } else if (o instanceof HttpRequest req) {
             onRequestHead(req);
             if (o instanceof HttpContent c) {
                 onRequestContent(c);
@@ -420,6 +455,12 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         AccessLog accessLog = listener.accessLog();
         if (accessLog.enabled()) {
             accessLog.log(ex.toLogEntry(listener.name(), end));
+        }
+        if (http2) {
+            // One request per stream: the stream ends with this response (or is reset by the writer).
+            closing = true;
+            timer.stop();
+            return;
         }
         if (writer.closeAfterResponse() || !ctx.channel().isActive()) {
             // Keep reading, but only to drop it, while the response's lingering close runs.

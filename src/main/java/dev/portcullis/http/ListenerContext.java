@@ -78,8 +78,11 @@ public final class ListenerContext {
         draining = true;
         connections.forEach(ch -> ch.eventLoop().execute(() -> {
             HttpProxyHandler h = ch.pipeline().get(HttpProxyHandler.class);
+            Http2ConnectionGuard h2 = h == null ? ch.pipeline().get(Http2ConnectionGuard.class) : null;
             if (h != null) {
                 h.drain();
+            } else if (h2 != null) {
+                h2.drain(); // GOAWAY; open streams finish
             } else {
                 ch.close();
             }
