@@ -31,7 +31,10 @@ final class H2cUpgrade extends HttpServerUpgradeHandler {
     private static final AsciiString H2C = AsciiString.cached(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME.toString());
 
     H2cUpgrade(Channel ch, ListenerContext listener) {
-        super(HttpPipelines::removeHttp1Handlers,
+        super(upgrade -> {
+                    HttpPipelines.removeHttp1Handlers(upgrade);
+                    upgrade.pipeline().addBefore(upgrade.name(), Http2ServerPipeline.LINGER, new Http2Linger());
+                },
                 protocol -> H2C.contentEqualsIgnoreCase(protocol)
                         ? new Codec(Http2ServerPipeline.upgradeCodec(ch, listener)) : null,
                 MAX_BODY, DefaultHttpHeadersFactory.headersFactory(), DefaultHttpHeadersFactory.trailersFactory(),

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *   close;</li>
  *   <li>graceful drain ({@link #drain()}, on reload and shutdown): GOAWAY naming the last stream taken, the open
  *   streams finish, then the connection closes (Netty's Http2ConnectionHandler does this on close);</li>
- *   <li>logs the connection errors Netty answered with GOAWAY (floods, protocol errors), naming the client.</li>
+ *   <li>other errors: logged and the connection closed (the GOAWAYs Netty sends are logged by
+ *   {@link Http2GoAwayLog}).</li>
  * </ul>
  */
 final class Http2ConnectionGuard extends ChannelDuplexHandler implements Runnable {
@@ -155,9 +156,9 @@ final class Http2ConnectionGuard extends ChannelDuplexHandler implements Runnabl
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Http2Exception h2 = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
         if (h2 != null) {
-            // Netty answered it already (GOAWAY with this error, then close): say who and why.
-            log.warn("listener {}: client {}:{}: HTTP/2 connection error {}: {}; GOAWAY sent, connection closed",
-                    listener.name(), client.ip(), client.port(), h2.error(), h2.getMessage());
+            // Netty answered it already (GOAWAY with this error, then close); Http2GoAwayLog logs that GOAWAY.
+            log.debug("listener {}: client {}:{}: HTTP/2 connection error", listener.name(), client.ip(),
+                    client.port(), h2);
         } else if (!(cause instanceof IOException)) {
             log.warn("listener {}: client {}:{}: {}", listener.name(), client.ip(), client.port(), cause.toString());
             ctx.close();

@@ -33,6 +33,7 @@ final class Http2ServerPipeline {
     static final int MAX_SMALL_CONTINUATIONS = 16;
     static final int MAX_QUEUED_CONTROL_FRAMES = 10_000;
     static final int MAX_EMPTY_DATA_FRAMES = 2;
+    static final String LINGER = "h2-linger";
 
     private Http2ServerPipeline() {
     }
@@ -40,12 +41,16 @@ final class Http2ServerPipeline {
     /** After TLS with ALPN h2, or a clear-text connection that started with the HTTP/2 preface. */
     static void configure(ChannelPipeline p, ListenerContext listener) {
         Handlers h = handlers(p.channel(), listener);
+        p.addLast(LINGER, new Http2Linger());
         p.addLast("h2", h.codec);
         p.addLast("h2-streams", h.streams);
         p.addLast("h2-connection", h.guard);
     }
 
-    /** For the HTTP/1.1 Upgrade to h2c: Netty adds these handlers once the 101 response is written. */
+    /**
+     * For the HTTP/1.1 Upgrade to h2c: Netty adds these handlers once the 101 response is written (the caller puts
+     * an {@link Http2Linger} in front of them).
+     */
     static Http2ServerUpgradeCodec upgradeCodec(Channel ch, ListenerContext listener) {
         Handlers h = handlers(ch, listener);
         return new Http2ServerUpgradeCodec(h.codec, h.streams, h.guard);
@@ -72,6 +77,7 @@ final class Http2ServerPipeline {
                 .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATIONS)
                 .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_EMPTY_DATA_FRAMES)
+                .frameLogger(new Http2GoAwayLog(listener.name(), client))
                 .build();
         Http2MultiplexHandler streams = new Http2MultiplexHandler(new Http2StreamInitializer(listener, client));
         return new Handlers(codec, streams, new Http2ConnectionGuard(listener, codec, limits, cfg, client));

@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
@@ -122,6 +123,14 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (http2 && Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            // A malformed stream (RFC 9113 §8.1.1): the client's error, answered on the wire as HTTP/1's 400s are.
+            // Passed on, so the stream channel resets the stream with the exception's error code.
+            log.debug("listener {}: client {}:{}: HTTP/2 stream error: {}", listener.name(), address.ip(),
+                    address.port(), cause.toString());
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         if (!(cause instanceof java.io.IOException)) {
             log.warn("listener {}: client {}:{}: {}", listener.name(), address.ip(), address.port(), cause.toString());
         }

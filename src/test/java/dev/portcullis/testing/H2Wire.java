@@ -37,8 +37,8 @@ public final class H2Wire implements AutoCloseable {
     public static final int END_HEADERS = 0x4;
     private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    /** A frame as read: type, flags, stream id, payload. */
-    public record Frame(int type, int flags, int stream, byte[] payload) {
+    /** A frame as read: type, flags, stream id, payload, and for HEADERS the decoded headers. */
+    public record Frame(int type, int flags, int stream, byte[] payload, Http2Headers headers) {
         public boolean endStream() {
             return (type == DATA || type == HEADERS) && (flags & END_STREAM) != 0;
         }
@@ -70,7 +70,16 @@ public final class H2Wire implements AutoCloseable {
 
     /** Connects and sends the preface and an empty SETTINGS frame. */
     public H2Wire(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, 0);
+    }
+
+    /** @param receiveBuffer the socket's receive buffer size (small: a client that barely reads), 0 for the default */
+    public H2Wire(int port, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
@@ -134,6 +143,11 @@ public final class H2Wire implements AutoCloseable {
         frame(WINDOW_UPDATE, 0, stream, int32(increment));
     }
 
+    /** Writes bytes as they are (frames built by the caller). */
+    public void raw(byte[] bytes) throws IOException {
+        out.write(bytes);
+    }
+
     public void flush() throws IOException {
         out.flush();
     }
@@ -142,8 +156,20 @@ public final class H2Wire implements AutoCloseable {
         return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
     }
 
-    /** The next frame, or null at EOF (or a reset connection). */
+    /** The next frame (HEADERS decoded at once: the HPACK table is per connection), or null at EOF or reset. */
     public Frame read() throws IOException {
+        Frame f = readRaw();
+        if (f != null && f.type() == HEADERS) {
+            try {
+                return new Frame(f.type(), f.flags(), f.stream(), f.payload(), decode(f));
+            } catch (Http2Exception e) {
+                throw new IOException(e);
+            }
+        }
+        return f;
+    }
+
+    private Frame readRaw() throws IOException {
         byte[] head = new byte[9];
         try {
             in.readFully(head);
@@ -156,11 +182,11 @@ public final class H2Wire implements AutoCloseable {
         byte[] payload = new byte[n];
         in.readFully(payload);
         int stream = ((head[5] & 0x7F) << 24) | ((head[6] & 0xFF) << 16) | ((head[7] & 0xFF) << 8) | (head[8] & 0xFF);
-        return new Frame(head[3] & 0xFF, head[4] & 0xFF, stream, payload);
+        return new Frame(head[3] & 0xFF, head[4] & 0xFF, stream, payload, null);
     }
 
     /** Decodes a HEADERS frame's block (no padding or priority flags are used by the server). */
-    public Http2Headers decode(Frame f) throws Http2Exception {
+    private Http2Headers decode(Frame f) throws Http2Exception {
         ByteBuf buf = Unpooled.wrappedBuffer(f.payload());
         try {
             return decoder.decodeHeaders(f.stream(), buf);
@@ -180,15 +206,37 @@ public final class H2Wire implements AutoCloseable {
         }
     }
 
-    /** Reads frames until the given stream ends; frames of other streams are skipped, connection frames kept. */
+    /** Frames read while waiting for another stream's response, in order. */
+    private final List<Frame> backlog = new ArrayList<>();
+
+    /**
+     * Reads frames until the given stream ends. Frames of other streams read meanwhile are kept for their own
+     * {@code response} call; {@link Response#frames()} lists this stream's frames and the connection's.
+     */
     public Response response(int stream) throws IOException, Http2Exception {
         Http2Headers headers = null;
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         List<Frame> frames = new ArrayList<>();
+        int fromBacklog = 0;
         while (true) {
-            Frame f = read();
+            Frame f;
+            if (fromBacklog < backlog.size()) {
+                f = backlog.get(fromBacklog);
+                if (f.stream() != stream) {
+                    fromBacklog++;
+                    continue;
+                }
+                backlog.remove(fromBacklog);
+            } else {
+                f = read();
+            }
             if (f == null) {
                 throw new EOFException("connection closed before stream " + stream + " ended; frames: " + frames);
+            }
+            if (f.stream() != stream && f.stream() != 0) {
+                backlog.add(f);
+                fromBacklog = backlog.size();
+                continue;
             }
             frames.add(f);
             if (f.type() == GOAWAY && f.lastStreamId() < stream) {
@@ -198,7 +246,7 @@ public final class H2Wire implements AutoCloseable {
                 continue;
             }
             if (f.type() == HEADERS) {
-                Http2Headers h = decode(f);
+                Http2Headers h = f.headers();
                 if (headers == null || headers.status() != null && headers.status().charAt(0) == '1') {
                     headers = h;
                 }
