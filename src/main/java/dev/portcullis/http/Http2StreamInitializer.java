@@ -23,6 +23,7 @@ final class Http2StreamInitializer extends ChannelInitializer<Http2StreamChannel
     protected void initChannel(Http2StreamChannel ch) {
         ChannelPipeline p = ch.pipeline();
         Http2StreamAdapter adapter = new Http2StreamAdapter();
+        p.addLast("path-check", new Http2PathCheck());
         p.addLast("codec", new Http2StreamFrameToHttpObjectCodec(true));
         p.addLast("adapter", adapter);
         p.addLast("proxy", new HttpProxyHandler(listener, adapter, listener.runtime().limits(), client));

@@ -73,7 +73,10 @@ public final class ListenerContext {
         return draining;
     }
 
-    /** Stop keeping connections alive: idle ones close now, busy ones after their current response. */
+    /**
+     * Stop keeping connections alive: idle HTTP/1 ones close now, busy ones after their current response; HTTP/2
+     * ones get GOAWAY and close once their open streams are done.
+     */
     public void startDrain() {
         draining = true;
         connections.forEach(ch -> ch.eventLoop().execute(() -> {

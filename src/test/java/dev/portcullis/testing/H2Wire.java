@@ -123,6 +123,11 @@ public final class H2Wire implements AutoCloseable {
         }
     }
 
+    /** A GET whose headers are not validated here, to send what a server must refuse. */
+    public static Http2Headers unchecked(String path, String authority) {
+        return new DefaultHttp2Headers(false).method("GET").scheme("http").path(path).authority(authority);
+    }
+
     public static Http2Headers get(String path, String authority) {
         return new DefaultHttp2Headers().method("GET").scheme("http").path(path).authority(authority);
     }
