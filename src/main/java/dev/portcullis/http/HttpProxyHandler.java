@@ -412,8 +412,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream broke after the response head went out: the client sees the connection end. */
     void onUpstreamBrokeMidResponse(Exchange ex, String message) {
         leg = null;
-        log.warn("listener {}: route {}: upstream {}: {} after the response started; closing the client "
-                + "connection (request id {})", listener.name(), ex.route.name(), ex.endpoint, message, ex.requestId);
+        log.warn("listener {}: route {}: upstream {}: {} after the response started; {} (request id {})",
+                listener.name(), ex.route.name(), ex.endpoint, message,
+                http2 ? "resetting the client's HTTP/2 stream" : "closing the client connection", ex.requestId);
         flushIfNeeded();
         ctx.close();
     }

@@ -325,6 +325,37 @@ class H2cTest {
     }
 
     @Test
+    void anUpstreamBreakingMidResponseResetsOnlyItsStream() throws Exception {
+        try (dev.portcullis.testing.RawBackend broken = dev.portcullis.testing.RawBackend.serving((req, out) -> {
+            dev.portcullis.testing.RawBackend.write(out, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
+            return false; // closes after 9 of 100 bytes
+        });
+             TestProxy p = TestProxy.start("""
+                    listeners:
+                      - name: web
+                        bind: 127.0.0.1:0
+                        routes:
+                          - match: { path_prefix: /broken }
+                            upstream: broken
+                          - match: { path_prefix: / }
+                            respond: { status: 200, body: fine }
+                    upstreams:
+                      broken: { endpoints: [%s] }
+                    """.formatted(broken.address()));
+             H2Wire c = new H2Wire(p.port("web"))) {
+            c.headers(1, H2Wire.get("/broken", "h"), true);
+            c.flush();
+            H2Wire.Response r = c.response(1);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.reset()).as("the stream is reset, the body short").isNotNull();
+            assertThat(r.reset().errorCode()).isEqualTo(8); // CANCEL
+            c.headers(3, H2Wire.get("/", "h"), true);
+            c.flush();
+            assertThat(c.response(3).text()).isEqualTo("fine");
+        }
+    }
+
+    @Test
     void maxConcurrentStreamsIsEnforced() throws Exception {
         // The backend holds each request until released; the 5th concurrent stream is refused.
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
