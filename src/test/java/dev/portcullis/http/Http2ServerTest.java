@@ -167,6 +167,30 @@ class Http2ServerTest {
     }
 
     @Test
+    void http2OffOffersOnlyHttp11ByAlpn() throws Exception {
+        try (TestProxy off = TestProxy.start("""
+                listeners:
+                  - name: tls
+                    bind: 127.0.0.1:0
+                    protocol: https
+                    tls: %s
+                    http2: { enabled: false }
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                  be: { endpoints: [%s] }
+                """.formatted(certs.tlsYaml(), backend.address()))) {
+            Process p = new ProcessBuilder("curl", "-sS", "--http2", "--cacert", certs.ca.toString(), "-o", "-",
+                    "-w", "\\n%{http_version} %{response_code}", "https://localhost:" + off.port("tls") + "/off")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(out).isEqualTo("be GET /off\n1.1 200");
+        }
+    }
+
+    @Test
     void fiftyConcurrentRequestsShareOneConnection() throws Exception {
         get("/warm-up"); // one connection, established
         long start = System.nanoTime();
