@@ -13,7 +13,7 @@ final class ListenerReader {
     static final List<String> LIMIT_KEYS = List.of(
             "max_connections", "header_read_timeout", "idle_timeout", "max_header_size", "max_request_line", "max_body_size");
     static final List<String> PROTOCOLS_LATER = List.of("tcp", "udp", "socks5");
-    static final List<String> HTTP2_KEYS = List.of("enabled", "max_concurrent_streams");
+    static final List<String> HTTP2_KEYS = List.of("enabled", "max_concurrent_streams", "initial_window_size");
 
     private final Semantics semantics;
     private final RouteReader routes;
@@ -109,7 +109,8 @@ final class ListenerReader {
         Http2Settings d = Http2Settings.DEFAULTS;
         Http2Settings read = new Http2Settings(
                 s.bool("enabled", d.enabled()),
-                s.integer("max_concurrent_streams", d.maxConcurrentStreams(), 1, 10_000));
+                s.integer("max_concurrent_streams", d.maxConcurrentStreams(), 1, 10_000),
+                (int) s.size("initial_window_size", d.initialWindowSize(), Http2Settings.MAX_WINDOW));
         return read.equals(d) ? d : read;
     }
 

@@ -16,8 +16,8 @@ final class AlpnNegotiation extends ApplicationProtocolNegotiationHandler {
     @Override
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-            // TODO(http2 helper): Http2 server pipeline
-            ctx.close();
+            // The codec sends its SETTINGS preface as it is added to the active connection.
+            Http2ServerPipeline.configure(ctx.pipeline(), listener);
         } else {
             HttpPipelines.http1(ctx.pipeline(), listener);
             // The connection is already active: the new handlers missed channelActive.

@@ -20,6 +20,9 @@ import java.util.Map;
  * connection's event loop, dropped after the access log entry is taken.
  */
 public final class Exchange implements PlaceholderSource, RequestFacts {
+    /** How a request that came over HTTP/2 is logged (its message object says HTTP/1.1, as Netty converts it). */
+    static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
+
     final HttpProxyHandler client;
     final HttpRequest request;
     /** The target and version as received; the request object is changed in place for the upstream. */
@@ -62,7 +65,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         this.startEpochMillis = System.currentTimeMillis();
         this.head = "HEAD".equals(request.method().name());
         this.rawUri = request.uri();
-        this.version = request.protocolVersion();
+        this.version = client.http2 ? HTTP_2 : request.protocolVersion();
     }
 
     /** As received, before any rewrite (the URI is changed in place for the upstream). */

@@ -45,7 +45,10 @@ public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
             tls.addHandlers(ch.pipeline(), listener.name(), listener.stats());
             ch.pipeline().addLast("alpn", new AlpnNegotiation(listener));
         } else {
-            HttpPipelines.http1(ch.pipeline(), listener);
+            // Plain http: HTTP/1 (with the h2c upgrade when HTTP/2 is on), unless the first bytes say otherwise.
+            boolean http2 = listener.runtime().config().http2().enabled();
+            HttpPipelines.http1(ch.pipeline(), listener, http2);
+            ch.pipeline().addFirst("detect", new CleartextDetector(listener, http2));
         }
     }
 }

@@ -11,7 +11,10 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -23,6 +26,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
@@ -36,14 +40,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A WebSocket upgrade the upstream accepts (101) ends this handler's part: {@link UpgradeTunnel} replaces it and
  * the HTTP codecs, and hands the exchange back only to be logged when the tunnel closes.
+ *
+ * <p>The same handler serves one HTTP/2 stream ({@link Http2StreamInitializer}): its channel is the stream's child
+ * channel, so it sees exactly one request; closing it resets the stream, never the connection, and reading off
+ * stops the stream's WINDOW_UPDATEs, which is how a slow upstream holds back the client's upload.
  */
 public final class HttpProxyHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(HttpProxyHandler.class);
 
     private final ListenerContext listener;
-    private final ProxyResponseEncoder encoder;
-    /** The HTTP/1 request decoder of this connection (null on a connection without one): it holds after upgrades. */
+    private final ResponseFraming encoder;
+    /** The HTTP/1 request decoder of this connection (null on an HTTP/2 stream): it holds after upgrades. */
     private StrictRequestDecoder decoder;
+    /** This handler serves one HTTP/2 stream (a child channel), not an HTTP/1 connection. */
+    final boolean http2;
     final ConnectionTimer timer;
     ChannelHandlerContext ctx;
     UpstreamPools pools;
@@ -61,9 +71,18 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private boolean pausedForUpstream;
 
     HttpProxyHandler(ListenerContext listener, ProxyResponseEncoder encoder, ListenerLimits limits) {
+        this(listener, encoder, limits, null);
+    }
+
+    /** @param http2Client the HTTP/2 connection's client, for a handler that serves one of its streams; else null */
+    HttpProxyHandler(ListenerContext listener, ResponseFraming encoder, ListenerLimits limits, ClientAddress http2Client) {
         this.listener = listener;
         this.encoder = encoder;
         this.limits = limits;
+        this.http2 = http2Client != null;
+        if (http2Client != null) {
+            this.address = http2Client;
+        }
         this.timer = new ConnectionTimer(this);
     }
 
@@ -72,14 +91,23 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.writer = new ResponseWriter(ctx, encoder, listener);
+        this.writer = new ResponseWriter(ctx, encoder, listener, http2);
         this.pipelined = new PipelinedRequests(ctx.channel());
         this.decoder = ctx.pipeline().get(StrictRequestDecoder.class);
     }
 
+    /** Removed when an HTTP/1 connection upgrades to h2c (only ever between requests). */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        timer.stop();
+        pipelined.releaseAll();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        address = ClientAddress.of(ctx.channel().remoteAddress());
+        if (!http2) {
+            address = ClientAddress.of(ctx.channel().remoteAddress());
+        }
         pools = listener.pools().forLoop(ctx.channel().eventLoop());
         timer.awaitRequest(limits, true);
         ctx.fireChannelActive();
@@ -103,6 +131,14 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (http2 && Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            // A malformed stream (RFC 9113 §8.1.1): the client's error, answered on the wire as HTTP/1's 400s are.
+            // Passed on, so the stream channel resets the stream with the exception's error code.
+            log.debug("listener {}: client {}:{}: HTTP/2 stream error: {}", listener.name(), address.ip(),
+                    address.port(), cause.toString());
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         if (!(cause instanceof java.io.IOException)) {
             log.warn("listener {}: client {}:{}: {}", listener.name(), address.ip(), address.port(), cause.toString());
         }
@@ -144,7 +180,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     }
 
     private void dispatch(HttpObject o) {
-        if (o instanceof HttpRequest req) {
+        if (o instanceof FullHttpRequest full) {
+            // A whole request in one message (an HTTP/2 request without body, an aggregated h2c upgrade request
+            // that did not upgrade, a decoder failure): handled as head, then last content, never as one object
+            // (which the upstream leg would otherwise write twice).
+            HttpRequest head = new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
+            head.setDecoderResult(full.decoderResult());
+            onRequestHead(head);
+            onRequestContent(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+        } else if (o instanceof HttpRequest req) {
             onRequestHead(req);
             if (o instanceof HttpContent c) {
                 onRequestContent(c);
@@ -415,8 +459,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream broke after the response head went out: the client sees the connection end. */
     void onUpstreamBrokeMidResponse(Exchange ex, String message) {
         leg = null;
-        log.warn("listener {}: route {}: upstream {}: {} after the response started; closing the client "
-                + "connection (request id {})", listener.name(), ex.route.name(), ex.endpoint, message, ex.requestId);
+        log.warn("listener {}: route {}: upstream {}: {} after the response started; {} (request id {})",
+                listener.name(), ex.route.name(), ex.endpoint, message,
+                http2 ? "resetting the client's HTTP/2 stream" : "closing the client connection", ex.requestId);
         flushIfNeeded();
         ctx.close();
     }
@@ -462,6 +507,12 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             // The upgrade did not happen: what the client sent after it is HTTP again (decoded in a task of its
             // own, never inside the read that ended this exchange).
             ctx.executor().execute(this::resumeDecoder);
+        }
+        if (http2) {
+            // One request per stream: the stream ends with this response (or is reset by the writer).
+            closing = true;
+            timer.stop();
+            return;
         }
         if (writer.closeAfterResponse() || !ctx.channel().isActive()) {
             // Keep reading, but only to drop it, while the response's lingering close runs.

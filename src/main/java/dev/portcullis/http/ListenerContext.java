@@ -74,15 +74,19 @@ public final class ListenerContext {
     }
 
     /**
-     * Stop keeping connections alive: idle ones close now, busy ones after their current response. WebSocket
-     * tunnels go on until they end or the shutdown timeout closes every connection.
+     * Stop keeping connections alive: idle HTTP/1 ones close now, busy ones after their current response; HTTP/2
+     * ones get GOAWAY and close once their open streams are done. WebSocket tunnels go on until they end or the
+     * shutdown timeout closes every connection.
      */
     public void startDrain() {
         draining = true;
         connections.forEach(ch -> ch.eventLoop().execute(() -> {
             HttpProxyHandler h = ch.pipeline().get(HttpProxyHandler.class);
+            Http2ConnectionGuard h2 = h == null ? ch.pipeline().get(Http2ConnectionGuard.class) : null;
             if (h != null) {
                 h.drain();
+            } else if (h2 != null) {
+                h2.drain(); // GOAWAY; open streams finish
             } else if (ch.pipeline().get(UpgradeTunnel.Side.class) == null) {
                 ch.close();
             }

@@ -8,10 +8,11 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
  * carry the headers of a body (Content-Length, Transfer-Encoding) but never the body or its last chunk.
  * (Netty's HttpServerCodec tracks this itself, but it is final and fuses the decoder we need to extend.)
  */
-final class ProxyResponseEncoder extends HttpResponseEncoder {
+final class ProxyResponseEncoder extends HttpResponseEncoder implements ResponseFraming {
     private boolean headResponse;
 
-    void headResponse(boolean value) {
+    @Override
+    public void headResponse(boolean value) {
         this.headResponse = value;
     }
 

@@ -13,27 +13,35 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 
 /**
  * Writes responses to one client connection: framing and connection headers for the client's HTTP version,
  * HEAD handling in the encoder, one flush per read batch, and closing after the last byte when the
  * connection has to end.
+ *
+ * <p>On an HTTP/2 stream (one request per child channel) there are no connection headers and no re-framing
+ * (DATA frames carry the body); "close after the response" means: once the response ended, a request still
+ * being sent is cut with RST_STREAM(NO_ERROR) (RFC 9113 §8.1), and the connection itself goes on.
  */
 final class ResponseWriter {
     /** How long a closing connection keeps reading (and dropping) what the client still sends. */
     static final long LINGER_MILLIS = 2000;
 
     private final ChannelHandlerContext ctx;
-    private final ProxyResponseEncoder encoder;
+    private final ResponseFraming encoder;
     private final ListenerContext listener;
+    private final boolean http2;
     private boolean unflushed;
     /** The connection ends once the response in progress is written. */
     private boolean closeAfterResponse;
 
-    ResponseWriter(ChannelHandlerContext ctx, ProxyResponseEncoder encoder, ListenerContext listener) {
+    ResponseWriter(ChannelHandlerContext ctx, ResponseFraming encoder, ListenerContext listener, boolean http2) {
         this.ctx = ctx;
         this.encoder = encoder;
         this.listener = listener;
+        this.http2 = http2;
     }
 
     boolean closeAfterResponse() {
@@ -67,7 +75,7 @@ final class ResponseWriter {
     void head(Exchange ex, HttpResponse res, boolean lengthUnknown) {
         ex.responseStarted = true;
         ex.status = res.status().code();
-        if (lengthUnknown) {
+        if (lengthUnknown && !http2) {
             if (ex.version == HttpVersion.HTTP_1_0) {
                 closeAfterResponse = true;
             } else {
@@ -88,6 +96,9 @@ final class ResponseWriter {
     }
 
     private void connectionHeaders(Exchange ex, HttpResponse res) {
+        if (http2) {
+            return; // connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2); GOAWAY ends it
+        }
         boolean keepAlive = ex.clientKeepAlive && !closeAfterResponse && !listener.draining();
         if (!keepAlive) {
             closeAfterResponse = true;
@@ -97,9 +108,9 @@ final class ResponseWriter {
         }
     }
 
-    /** 1xx other than 100 and 101 (e.g. 103 Early Hints): passed on to HTTP/1.1 clients only. */
+    /** 1xx other than 100 and 101 (e.g. 103 Early Hints): passed on to HTTP/1.1 and HTTP/2 clients only. */
     void informational(Exchange ex, HttpResponse res) {
-        if (ex.version == HttpVersion.HTTP_1_1) {
+        if (ex.version == HttpVersion.HTTP_1_1 || http2) {
             Headers.removeHopByHop(res.headers());
             encoder.headResponse(false);
             ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), ctx.alloc().buffer(0),
@@ -135,6 +146,11 @@ final class ResponseWriter {
         if (!ctx.channel().isActive()) {
             return;
         }
+        if (http2) {
+            // The stream is still open: the client has not finished its request. Ask it to stop without error.
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR)).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         if (ctx.channel() instanceof DuplexChannel d && !d.isOutputShutdown()) {
             d.shutdownOutput();
             ctx.executor().schedule(() -> {
@@ -156,7 +172,9 @@ final class ResponseWriter {
     void requestTimeout() {
         DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.REQUEST_TIMEOUT, ctx.alloc().buffer(0));
-        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (!http2) {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
         encoder.headResponse(false);
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
