@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portcullis.testing.GrpcEchoServer;
+import dev.portcullis.testing.H2TestCerts;
 import dev.portcullis.testing.TestProxy;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
@@ -20,7 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** A real grpc-java client and server through the proxy: h2c from the client, h2c to the upstream. */
+/** A real grpc-java client and server through the proxy: h2c (or h2 over TLS) from the client, h2c to the upstream. */
 class GrpcProxyTest {
     private static String yaml(String endpoints, String routeExtra) {
         return TestProxy.oneRouteYaml("", endpoints, ", protocol: h2c", routeExtra);
@@ -78,6 +80,39 @@ class GrpcProxyTest {
                 }
                 out.onCompleted();
                 assertThat(completed.await(5, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void overTlsWithAlpnH2FromTheClient() throws Exception {
+        H2TestCerts certs = H2TestCerts.create();
+        try (GrpcEchoServer be = GrpcEchoServer.start(); TestProxy p = TestProxy.start("""
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:0
+                    protocol: https
+                    tls: %s
+                    routes:
+                      - match: { path_prefix: / }
+                        upstream: be
+                upstreams:
+                  be: { endpoints: [%s], protocol: h2c }
+                """.formatted(certs.tlsYaml(), be.address()))) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", p.port("web"))
+                    .sslContext(GrpcSslContexts.forClient().trustManager(certs.ca.toFile()).build())
+                    .build();
+            try {
+                assertThat(ClientCalls.blockingUnaryCall(ch, GrpcEchoServer.UNARY, CallOptions.DEFAULT, "secure"))
+                        .isEqualTo("echo:secure");
+                Metadata seen = be.headers.poll(5, TimeUnit.SECONDS);
+                assertThat(seen.get(Metadata.Key.of("x-forwarded-proto", Metadata.ASCII_STRING_MARSHALLER)))
+                        .isEqualTo("https");
+                assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(ch, GrpcEchoServer.FAIL, CallOptions.DEFAULT, "y"))
+                        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
             } finally {
                 ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }

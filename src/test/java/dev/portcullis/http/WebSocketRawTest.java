@@ -408,7 +408,6 @@ class WebSocketRawTest {
                 + "\r\n5\r\nhello\r\n0\r\n\r\n",
         "GET /p HTTP/1.0\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
         "GET /p HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
-        "GET /p HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
         "OPTIONS /p HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: TLS/1.2\r\n\r\n",
     })
     void notAnOpeningHandshakeIsAPlainRequestWithoutUpgrade(String request) throws Exception {

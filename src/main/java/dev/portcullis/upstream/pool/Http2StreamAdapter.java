@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.AsciiString;
 import java.io.IOException;
 
 /**
@@ -33,6 +34,10 @@ import java.io.IOException;
  */
 final class Http2StreamAdapter extends ChannelInboundHandlerAdapter {
     private static final ExtensionHeaderNames[] EXTENSIONS = ExtensionHeaderNames.values();
+    private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
+    private static final AsciiString[] GRPC_TRAILERS = {
+        GRPC_STATUS, AsciiString.cached("grpc-message"), AsciiString.cached("grpc-status-details-bin"),
+    };
     private final MultiplexedConnection connection;
 
     Http2StreamAdapter(MultiplexedConnection connection) {
@@ -48,6 +53,9 @@ final class Http2StreamAdapter extends ChannelInboundHandlerAdapter {
                 HttpResponse head = new DefaultHttpResponse(full.protocolVersion(), full.status(), full.headers());
                 LastHttpContent last = new DefaultLastHttpContent(full.content());
                 last.trailingHeaders().set(full.trailingHeaders());
+                if (!informational) {
+                    moveGrpcStatusToTrailers(full.headers(), last.trailingHeaders());
+                }
                 ctx.fireChannelRead(head);
                 ctx.fireChannelRead(last);
             } else if (informational) {
@@ -104,6 +112,24 @@ final class Http2StreamAdapter extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireExceptionCaught(cause);
+    }
+
+    /**
+     * A gRPC "trailers-only" response (one HEADERS frame with END_STREAM carrying grpc-status) is split here into a
+     * head and an end, and the client side writes those as two frames: the status must then travel in the
+     * trailers, where a gRPC client reads it (a status in headers that do not end the stream is not one).
+     */
+    private static void moveGrpcStatusToTrailers(HttpHeaders headers, HttpHeaders trailers) {
+        if (!headers.contains(GRPC_STATUS)) {
+            return;
+        }
+        for (AsciiString name : GRPC_TRAILERS) {
+            String v = headers.get(name);
+            if (v != null) {
+                trailers.set(name, v);
+                headers.remove(name);
+            }
+        }
     }
 
     private static void strip(HttpHeaders h) {
