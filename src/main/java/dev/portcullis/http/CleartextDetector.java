@@ -29,10 +29,8 @@ final class CleartextDetector extends ByteToMessageDecoder {
     private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte TLS_HANDSHAKE = 0x16;
     private static final byte TLS_MAJOR = 0x03;
-    private static final String H2_DISABLED_BODY = "400 Bad Request: HTTP/2 is off on this listener (http2.enabled: false)\n";
-    private static final byte[] H2_DISABLED = ("HTTP/1.1 400 Bad Request\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + H2_DISABLED_BODY.length()
-            + "\r\nConnection: close\r\n\r\n" + H2_DISABLED_BODY).getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] H2_DISABLED = CannedResponse.closing("400 Bad Request",
+            "HTTP/2 is off on this listener (http2.enabled: false)");
 
     private final ListenerContext listener;
     private final boolean http2;

@@ -4,7 +4,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.List;
+import java.util.function.Predicate;
 
 /** Header names the proxy itself reads or writes, and the hop-by-hop rule of RFC 9110 §7.6.1. */
 public final class Headers {
@@ -30,19 +30,9 @@ public final class Headers {
      * which gRPC servers require. Read before {@link #removeHopByHop} drops TE.
      */
     public static boolean acceptsTrailers(HttpHeaders headers) {
-        List<String> te = headers.getAll(HttpHeaderNames.TE);
-        for (int i = 0; i < te.size(); i++) {
-            String value = te.get(i);
-            int start = 0;
-            while (start < value.length()) {
-                int comma = value.indexOf(',', start);
-                int end = comma < 0 ? value.length() : comma;
-                int semi = value.indexOf(';', start);
-                String token = value.substring(start, semi >= 0 && semi < end ? semi : end).trim();
-                if (HttpHeaderValues.TRAILERS.contentEqualsIgnoreCase(token)) {
-                    return true;
-                }
-                start = end + 1;
+        for (String value : headers.getAll(HttpHeaderNames.TE)) {
+            if (anyToken(value, HttpHeaderValues.TRAILERS::contentEqualsIgnoreCase)) {
+                return true;
             }
         }
         return false;
@@ -53,24 +43,40 @@ public final class Headers {
      * end-to-end headers the proxy relies on for framing are never removed through {@code Connection}.
      */
     public static void removeHopByHop(HttpHeaders headers) {
-        List<String> connection = headers.contains(HttpHeaderNames.CONNECTION)
-                ? headers.getAll(HttpHeaderNames.CONNECTION) : List.of();
-        for (int i = 0; i < connection.size(); i++) {
-            String value = connection.get(i);
-            int start = 0;
-            while (start < value.length()) {
-                int comma = value.indexOf(',', start);
-                int end = comma < 0 ? value.length() : comma;
-                String token = value.substring(start, end).trim();
-                if (!token.isEmpty() && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(token)
-                        && !HttpHeaderNames.HOST.contentEqualsIgnoreCase(token)) {
-                    headers.remove(token);
-                }
-                start = end + 1;
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+                anyToken(value, token -> {
+                    if (!HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(token)
+                            && !HttpHeaderNames.HOST.contentEqualsIgnoreCase(token)) {
+                        headers.remove(token);
+                    }
+                    return false;
+                });
             }
         }
         for (AsciiString name : HOP_BY_HOP) {
             headers.remove(name);
         }
+    }
+
+    /**
+     * Offers each token of a comma-separated header value to {@code test} (trimmed, parameters after ';' cut off,
+     * empty ones skipped) until it returns true.
+     *
+     * @return whether {@code test} returned true for a token
+     */
+    static boolean anyToken(String value, Predicate<String> test) {
+        int start = 0;
+        while (start < value.length()) {
+            int comma = value.indexOf(',', start);
+            int end = comma < 0 ? value.length() : comma;
+            int semi = value.indexOf(';', start);
+            String token = value.substring(start, semi >= 0 && semi < end ? semi : end).trim();
+            if (!token.isEmpty() && test.test(token)) {
+                return true;
+            }
+            start = end + 1;
+        }
+        return false;
     }
 }

@@ -6,16 +6,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import dev.portcullis.tls.ServerTls;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Builds the pipeline of each accepted client connection of an HTTP listener, after enforcing
  * {@code limits.max_connections}: over it, the connection gets a canned 503 and is closed at once.
  */
 public final class HttpListenerInitializer extends ChannelInitializer<Channel> {
-    private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 58\r\nConnection: close\r\n\r\n"
-            + "503 Service Unavailable: listener at its max_connections\r\n").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OVERLOADED = CannedResponse.closing("503 Service Unavailable",
+            "listener at its max_connections");
 
     private final ListenerContext listener;
 

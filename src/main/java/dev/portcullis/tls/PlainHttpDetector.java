@@ -1,11 +1,11 @@
 package dev.portcullis.tls;
 
+import dev.portcullis.http.CannedResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,10 +18,8 @@ import org.slf4j.LoggerFactory;
  */
 final class PlainHttpDetector extends ByteToMessageDecoder {
     private static final Logger log = LoggerFactory.getLogger(PlainHttpDetector.class);
-    static final String BODY = "400 Bad Request: plain HTTP request sent to an HTTPS port; use https://\r\n";
-    private static final byte[] RESPONSE = ("HTTP/1.1 400 Bad Request\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + BODY.length()
-            + "\r\nConnection: close\r\n\r\n" + BODY).getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESPONSE = CannedResponse.closing("400 Bad Request",
+            "plain HTTP request sent to an HTTPS port; use https://");
 
     private final String listener;
     private final HandshakeObserver observer;
