@@ -27,6 +27,22 @@ public record Transport(
         Class<? extends SocketChannel> socketChannel,
         String fallbackReason) {
 
+    /*
+     * io_uring: one-shot POLL_ADD instead of Netty's default multishot one. With multishot, Netty 4.2.18 can lose
+     * the last wake-up of a socket: when a peer's FIN or RST lands while a recv for its last bytes is already
+     * queued, the poll's completion is dropped (a read is "scheduled"), the recv returns the bytes without
+     * IORING_CQE_F_SOCK_NONEMPTY, and the poll stays armed with nothing left to report, so the channel never
+     * reads the EOF/ECONNRESET and never closes (seen as a WebSocket tunnel whose upstream reset right after its
+     * 101 never closing the client). A one-shot poll is re-armed after such a read, and arming it checks the
+     * socket's state at once. Set here, before anything loads the IoUring class, which reads it once; an explicit
+     * -Dio.netty.iouring.pollAddMultishotEnabled still wins.
+     */
+    static {
+        if (System.getProperty("io.netty.iouring.pollAddMultishotEnabled") == null) {
+            System.setProperty("io.netty.iouring.pollAddMultishotEnabled", "false");
+        }
+    }
+
     public static Transport select(TransportKind kind) {
         switch (kind) {
             case IO_URING -> {
