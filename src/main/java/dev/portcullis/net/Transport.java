@@ -43,6 +43,15 @@ public record Transport(
         }
     }
 
+    /** Whether the transport loads on this machine (asked through this class, so its settings apply first). */
+    public static boolean loads(TransportKind kind) {
+        return switch (kind) {
+            case IO_URING -> IoUring.isAvailable();
+            case EPOLL -> Epoll.isAvailable();
+            default -> true;
+        };
+    }
+
     public static Transport select(TransportKind kind) {
         switch (kind) {
             case IO_URING -> {
