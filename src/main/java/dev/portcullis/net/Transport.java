@@ -19,7 +19,7 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
-/** The Netty transport in use: io_uring when it loads, else native epoll, else NIO. */
+/** The Netty transport in use: native epoll when it loads, else NIO; io_uring only when the config asks for it. */
 public record Transport(
         String name,
         IoHandlerFactory ioHandlerFactory,
@@ -27,23 +27,7 @@ public record Transport(
         Class<? extends SocketChannel> socketChannel,
         String fallbackReason) {
 
-    /*
-     * io_uring: one-shot POLL_ADD instead of Netty's default multishot one. With multishot, Netty 4.2.18 can lose
-     * the last wake-up of a socket: when a peer's FIN or RST lands while a recv for its last bytes is already
-     * queued, the poll's completion is dropped (a read is "scheduled"), the recv returns the bytes without
-     * IORING_CQE_F_SOCK_NONEMPTY, and the poll stays armed with nothing left to report, so the channel never
-     * reads the EOF/ECONNRESET and never closes (seen as a WebSocket tunnel whose upstream reset right after its
-     * 101 never closing the client). A one-shot poll is re-armed after such a read, and arming it checks the
-     * socket's state at once. Set here, before anything loads the IoUring class, which reads it once; an explicit
-     * -Dio.netty.iouring.pollAddMultishotEnabled still wins.
-     */
-    static {
-        if (System.getProperty("io.netty.iouring.pollAddMultishotEnabled") == null) {
-            System.setProperty("io.netty.iouring.pollAddMultishotEnabled", "false");
-        }
-    }
-
-    /** Whether the transport loads on this machine (asked through this class, so its settings apply first). */
+    /** Whether the transport loads on this machine. */
     public static boolean loads(TransportKind kind) {
         return switch (kind) {
             case IO_URING -> IoUring.isAvailable();
@@ -72,11 +56,12 @@ public record Transport(
                 return nio("transport: nio in the config");
             }
             default -> {
-                // io_uring measured ~25% less CPU per request than epoll here (docs/benchmarks.md); kernels or
-                // sandboxes that forbid it (seccomp, io_uring_disabled) fall back to epoll, then NIO.
-                if (IoUring.isAvailable()) {
-                    return ioUring();
-                }
+                // Native epoll, not io_uring, even where io_uring loads: Netty 4.2.18's io_uring transport loses a
+                // socket's last wake-up when a peer's FIN or RST lands while the recv of its last bytes is queued
+                // (with its default multishot poll: a WebSocket tunnel whose upstream reset right after the 101 never
+                // closed the client), and with one-shot polls a closed HTTP/2 upstream connection was never seen
+                // closed by its peer. io_uring measured ~25% less CPU per small request (docs/benchmarks.md), so it
+                // stays available as transport: io_uring, but correctness comes first.
                 return Epoll.isAvailable() ? epoll() : nio(String.valueOf(Epoll.unavailabilityCause()));
             }
         }

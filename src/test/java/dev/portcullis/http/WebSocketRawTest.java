@@ -189,7 +189,7 @@ class WebSocketRawTest {
             heads.incrementAndGet();
             if (i == 0) {
                 ScriptedBackend.write(s, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
-                readHead(s.getInputStream()); // the connection may be reused for the retry: answer 101 there too
+                readHead(s.getInputStream()); // the leg drops a connection after a retried 5xx: this read ends at its close
                 heads.incrementAndGet();
             }
             ScriptedBackend.write(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"

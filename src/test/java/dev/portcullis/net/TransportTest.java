@@ -42,11 +42,4 @@ class TransportTest {
             assertThat(be.seen).hasSize(3).allSatisfy(s -> assertThat(s.body()).hasSize(100_000));
         }
     }
-
-    /** The io_uring workaround of Transport: one-shot polls unless the operator says otherwise. */
-    @org.junit.jupiter.api.Test
-    void ioUringUsesOneShotPolls() {
-        Transport.loads(TransportKind.NIO);
-        assertThat(System.getProperty("io.netty.iouring.pollAddMultishotEnabled")).isEqualTo("false");
-    }
 }
