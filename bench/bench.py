@@ -34,12 +34,12 @@ RAW_DIR = os.path.join(RESULTS_DIR, "raw")
 
 HOST = "127.0.0.1"
 BACKEND_PORT = 18080
-PORTS = {"nginx": 18081, "haproxy": 18082, "portcullis": 18083, "portcullis-epoll": 18084,
+PORTS = {"nginx": 18081, "haproxy": 18082, "portcullis": 18083, "portcullis-uring": 18084,
          "direct": BACKEND_PORT}
 ADMIN_PORT = 19901
-# Portcullis variants: the default transport (auto: io_uring where it loads) and epoll (transport: epoll).
-PORTCULLIS_VARIANTS = {"portcullis": ("auto", ADMIN_PORT), "portcullis-epoll": ("epoll", ADMIN_PORT + 1)}
-ALL_PROXIES = ["nginx", "haproxy", "portcullis", "portcullis-epoll"]
+# Portcullis variants: the default transport (auto: native epoll) and io_uring (transport: io_uring, opt-in).
+PORTCULLIS_VARIANTS = {"portcullis": ("auto", ADMIN_PORT), "portcullis-uring": ("io_uring", ADMIN_PORT + 1)}
+ALL_PROXIES = ["nginx", "haproxy", "portcullis", "portcullis-uring"]
 BODIES = {"small": "/small", "16k": "/16k", "1m": "/1m"}
 SMALL_BODY = "hello world!\n"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
