@@ -77,18 +77,7 @@ class Http2ServerTest {
         });
         slowPool = Executors.newCachedThreadPool();
         slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
-        slow.createContext("/", ex -> {
-            try {
-                Thread.sleep(SLOW_MILLIS);
-                byte[] out = ex.getRequestURI().toString().getBytes(StandardCharsets.UTF_8);
-                ex.sendResponseHeaders(200, out.length);
-                ex.getResponseBody().write(out);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                ex.close();
-            }
-        });
+        slow.createContext("/", Http2ServerTest::answerSlowly);
         slow.setExecutor(slowPool);
         slow.start();
         streaming = new StreamingBackend();
@@ -240,18 +229,7 @@ class Http2ServerTest {
             assertThat(ports).hasSize(1);
         } finally {
             slow.removeContext("/");
-            slow.createContext("/", ex -> {
-                try {
-                    Thread.sleep(SLOW_MILLIS);
-                    byte[] out = ex.getRequestURI().toString().getBytes(StandardCharsets.UTF_8);
-                    ex.sendResponseHeaders(200, out.length);
-                    ex.getResponseBody().write(out);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    ex.close();
-                }
-            });
+            slow.createContext("/", Http2ServerTest::answerSlowly);
         }
     }
 
@@ -349,6 +327,20 @@ class Http2ServerTest {
         @Override
         public void close() {
             exec.shutdownNow();
+        }
+    }
+
+    /** The slow backend: answers its request target after SLOW_MILLIS. */
+    private static void answerSlowly(com.sun.net.httpserver.HttpExchange ex) throws java.io.IOException {
+        try {
+            Thread.sleep(SLOW_MILLIS);
+            byte[] out = ex.getRequestURI().toString().getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, out.length);
+            ex.getResponseBody().write(out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            ex.close();
         }
     }
 }

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One HTTP/2 connection to an endpoint ({@code protocol: http2} or {@code h2c}) and the last handler of its
  * pipeline. Each request gets a stream child channel whose pipeline is the stream codec, an
- * {@link Http2StreamAdapter} and an {@link UpstreamConnection}, so the proxy speaks HttpObjects to it as to an
+ * {@link UpstreamStreamAdapter} and an {@link UpstreamConnection}, so the proxy speaks HttpObjects to it as to an
  * HTTP/1.1 connection; giving the stream back closes it, and the connection stays in its pool until it has been
  * without streams for the idle timeout, or the upstream sends GOAWAY (no new streams from then on; it closes once
  * its streams are done).
@@ -89,7 +89,7 @@ final class MultiplexedConnection extends ChannelInboundHandlerAdapter {
         bootstrap = new Http2StreamChannelBootstrap(ch).handler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
-                s.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false, true), new Http2StreamAdapter(MultiplexedConnection.this),
+                s.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false, true), new UpstreamStreamAdapter(MultiplexedConnection.this),
                         new UpstreamConnection(endpoint, pools, settings, MultiplexedConnection.this));
             }
         });

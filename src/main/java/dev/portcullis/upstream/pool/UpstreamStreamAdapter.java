@@ -32,7 +32,7 @@ import java.io.IOException;
  *       reset is reported as a failure naming its error code.</li>
  * </ul>
  */
-final class Http2StreamAdapter extends ChannelInboundHandlerAdapter {
+final class UpstreamStreamAdapter extends ChannelInboundHandlerAdapter {
     private static final ExtensionHeaderNames[] EXTENSIONS = ExtensionHeaderNames.values();
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
     private static final AsciiString[] GRPC_TRAILERS = {
@@ -40,7 +40,7 @@ final class Http2StreamAdapter extends ChannelInboundHandlerAdapter {
     };
     private final MultiplexedConnection connection;
 
-    Http2StreamAdapter(MultiplexedConnection connection) {
+    UpstreamStreamAdapter(MultiplexedConnection connection) {
         this.connection = connection;
     }
 
