@@ -9,6 +9,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** Client keep-alive, upstream connection pooling, pipelining. */
@@ -129,6 +140,67 @@ class KeepAliveTest {
                 assertThat(res.header("Connection")).as("the upstream's Connection: close is hop-by-hop").isNull();
             }
             assertThat(be.accepted.get()).isEqualTo(3);
+        }
+    }
+
+    /**
+     * A burst above max_idle_per_endpoint keeps its connections for the next burst (closing the surplus at once
+     * made every burst open new ones); the sweep closes the surplus once it has been idle a whole second.
+     */
+    @Test
+    void burstAboveMaxIdleReusesItsConnectionsAndTheSurplusIsTrimmedLater() throws Exception {
+        AtomicInteger closed = new AtomicInteger();
+        AtomicReference<CountDownLatch> burst = new AtomicReference<>(new CountDownLatch(3));
+        try (RawBackend be = RawBackend.start((self, in, out) -> {
+                Wire.Message req;
+                while ((req = Wire.readRequest(in)) != null) {
+                    self.requests.add(req);
+                    CountDownLatch all = burst.get();
+                    all.countDown(); // answer only when the whole burst is in: three connections at once
+                    try {
+                        all.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    RawBackend.write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                    out.flush();
+                }
+                closed.incrementAndGet();
+            });
+             TestProxy p = TestProxy.start("workers: 1\n" + YAML.formatted(be.address(), 1))) {
+            ExecutorService clients = Executors.newFixedThreadPool(3);
+            try {
+                concurrently(clients, p.port("web"), 3);
+                assertThat(be.accepted.get()).isEqualTo(3);
+                burst.set(new CountDownLatch(3));
+                concurrently(clients, p.port("web"), 3);
+                assertThat(be.accepted.get()).as("the second burst reuses the first one's connections").isEqualTo(3);
+                assertThat(closed.get()).isZero();
+
+                burst.set(new CountDownLatch(1));
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> closed.get() == 2);
+                concurrently(clients, p.port("web"), 1);
+                concurrently(clients, p.port("web"), 1);
+                assertThat(be.accepted.get()).as("the connection kept within max_idle_per_endpoint serves").isEqualTo(3);
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+    }
+
+    static void concurrently(ExecutorService clients, int port, int n) throws Exception {
+        List<Future<Integer>> done = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            done.add(clients.submit(() -> {
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    s.setSoTimeout(5000);
+                    write(s, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+                    return Wire.readResponse(s.getInputStream(), false).status();
+                }
+            }));
+        }
+        for (Future<Integer> f : done) {
+            assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(200);
         }
     }
 }

@@ -68,10 +68,11 @@ public final class UpstreamConnector {
                 return;
             }
             // Watched only once TCP is up: a failed connect closes the channel too, and its cause says more.
-            ch.closeFuture().addListener(closed -> ready.tryFailure(new UpstreamConnectException(
-                    settings.multiplexed() ? "the endpoint closed the connection before its HTTP/2 SETTINGS (does "
-                            + "it speak " + (settings.tls() != null ? "HTTP/2" : "h2c") + "?)"
-                            : "the endpoint closed the connection while it was being set up", null)));
+            ch.closeFuture().addListener(closed -> {
+                if (!ready.isDone()) { // every pooled connection closes one day: no exception built for those
+                    ready.tryFailure(closedWhileSettingUp(settings));
+                }
+            });
             if (settings.tls() == null && !ready.isDone()) {
                 install(installer, ch, ready);
             }
@@ -87,6 +88,13 @@ public final class UpstreamConnector {
             }
         });
         return ready;
+    }
+
+    private static UpstreamConnectException closedWhileSettingUp(ConnectionSettings settings) {
+        return new UpstreamConnectException(settings.multiplexed()
+                ? "the endpoint closed the connection before its HTTP/2 SETTINGS (does it speak "
+                        + (settings.tls() != null ? "HTTP/2" : "h2c") + "?)"
+                : "the endpoint closed the connection while it was being set up", null);
     }
 
     private static void install(Installer installer, Channel ch, Promise<Channel> ready) {
