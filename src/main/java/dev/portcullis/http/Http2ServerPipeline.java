@@ -2,6 +2,7 @@ package dev.portcullis.http;
 
 import dev.portcullis.config.Http2Settings;
 import dev.portcullis.config.ListenerLimits;
+import dev.portcullis.net.CoalescingFlush;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -11,8 +12,8 @@ import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 
 /**
  * The handlers of an HTTP/2 client connection (h2 by ALPN, h2c by prior knowledge or Upgrade): Netty's frame codec,
- * its multiplexer giving each stream a child channel ({@link Http2StreamInitializer}), and the connection's own
- * {@link Http2ConnectionGuard}.
+ * its multiplexer giving each stream a child channel ({@link Http2StreamInitializer}) whose flushes are coalesced
+ * per event-loop round ({@link CoalescingFlush}), and the connection's own {@link Http2ConnectionGuard}.
  *
  * <p>The codec's flood limits, each answered with GOAWAY and the connection closed:
  * <ul>
@@ -43,6 +44,7 @@ final class Http2ServerPipeline {
         Handlers h = handlers(p.channel(), listener);
         p.addLast(LINGER, new Http2Linger());
         p.addLast("h2", h.codec);
+        p.addLast("h2-flush", h.flush);
         p.addLast("h2-streams", h.streams);
         p.addLast("h2-connection", h.guard);
     }
@@ -53,10 +55,11 @@ final class Http2ServerPipeline {
      */
     static Http2ServerUpgradeCodec upgradeCodec(Channel ch, ListenerContext listener) {
         Handlers h = handlers(ch, listener);
-        return new Http2ServerUpgradeCodec(h.codec, h.streams, h.guard);
+        return new Http2ServerUpgradeCodec(h.codec, h.flush, h.streams, h.guard);
     }
 
-    private record Handlers(Http2FrameCodec codec, Http2MultiplexHandler streams, Http2ConnectionGuard guard) {
+    private record Handlers(Http2FrameCodec codec, CoalescingFlush flush, Http2MultiplexHandler streams,
+                            Http2ConnectionGuard guard) {
     }
 
     private static Handlers handlers(Channel ch, ListenerContext listener) {
@@ -80,6 +83,7 @@ final class Http2ServerPipeline {
                 .frameLogger(new Http2GoAwayLog(listener.name(), client))
                 .build();
         Http2MultiplexHandler streams = new Http2MultiplexHandler(new Http2StreamInitializer(listener, client));
-        return new Handlers(codec, streams, new Http2ConnectionGuard(listener, codec, limits, cfg, client));
+        return new Handlers(codec, new CoalescingFlush(), streams,
+                new Http2ConnectionGuard(listener, codec, limits, cfg, client));
     }
 }

@@ -1,5 +1,6 @@
 package dev.portcullis.upstream.pool;
 
+import dev.portcullis.net.CoalescingFlush;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
 import io.netty.channel.Channel;
@@ -73,7 +74,7 @@ final class MultiplexedConnection extends ChannelInboundHandlerAdapter {
         this.maxIdle = upstream.maxIdlePerEndpoint();
     }
 
-    /** The {@link UpstreamConnector.Installer}: HTTP/2 codec, stream multiplexer and this handler. */
+    /** The {@link UpstreamConnector.Installer}: HTTP/2 codec, coalesced stream flushes, multiplexer and this handler. */
     void install(Channel ch, Promise<Channel> ready) {
         this.channel = ch;
         this.readyPromise = ready;
@@ -84,6 +85,7 @@ final class MultiplexedConnection extends ChannelInboundHandlerAdapter {
                         .maxHeaderListSize(UpstreamPools.MAX_RESPONSE_HEADERS))
                 .build();
         ch.pipeline().addLast("h2", codec);
+        ch.pipeline().addLast("h2-flush", new CoalescingFlush());
         ch.pipeline().addLast("h2-streams", new Http2MultiplexHandler(RefusePushedStreams.INSTANCE));
         ch.pipeline().addLast("h2-connection", this);
         bootstrap = new Http2StreamChannelBootstrap(ch).handler(new ChannelInitializer<Http2StreamChannel>() {
