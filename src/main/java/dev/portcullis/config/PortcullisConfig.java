@@ -22,5 +22,6 @@ public record PortcullisConfig(
         AccessLogConfig accessLog,
         List<ListenerConfig> listeners,
         Map<String, UpstreamConfig> upstreams,
+        Map<String, CacheZoneConfig> caches,
         Map<String, Object> raw) {
 }

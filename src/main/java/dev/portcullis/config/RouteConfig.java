@@ -10,6 +10,8 @@ import java.time.Duration;
  * @param timeout  whole-response deadline; null when not set (no deadline, only idle timeouts apply)
  * @param retry    never null ({@link RetryConfig#DEFAULT} when not set)
  * @param mirror   null when not set
+ * @param cache    null when not set (or {@code cache: off})
+ * @param compress null when not set (or {@code compress: false})
  */
 public record RouteConfig(
         String name,
@@ -19,5 +21,7 @@ public record RouteConfig(
         RouteAction action,
         Duration timeout,
         RetryConfig retry,
-        MirrorConfig mirror) {
+        MirrorConfig mirror,
+        RouteCacheConfig cache,
+        CompressConfig compress) {
 }

@@ -12,9 +12,10 @@ import java.util.Set;
 /** {@code listeners[].routes[]} and {@code listeners[].defaults}. */
 final class RouteReader {
     static final List<String> KEYS = List.of("name", "match", "headers", "rewrite", "upstream", "split", "redirect",
-            "respond", "timeout", "retry", "mirror");
+            "respond", "timeout", "retry", "mirror", "compress");
+    /** {@code cache} is read by {@link CacheReader} but refused until the proxy serves from the cache. */
     static final List<String> UNSUPPORTED = List.of(
-            "access", "auth", "rate_limit", "cors", "cache", "compress");
+            "access", "auth", "rate_limit", "cors", "cache");
     /** A route that sets one of these replaces all of them from the listener's defaults. */
     static final Set<String> ACTIONS = Set.of("upstream", "split", "redirect", "respond");
     static final Set<Integer> REDIRECT_STATUSES = Set.of(301, 302, 303, 307, 308);
@@ -41,7 +42,7 @@ final class RouteReader {
         }
         RouteConfig body = readBody(route, true);
         return new RouteConfig(name, body.match(), body.headers(), body.rewrite(), body.action(), body.timeout(),
-                body.retry(), body.mirror());
+                body.retry(), body.mirror(), body.cache(), body.compress());
     }
 
     private RouteConfig readBody(Section route, boolean actionRequired) {
@@ -52,7 +53,9 @@ final class RouteReader {
         Duration timeout = route.duration("timeout", null, false);
         RetryConfig retry = RetryReader.read(route);
         MirrorConfig mirror = mirror(route);
-        return new RouteConfig(null, match, headers, rewrite, action, timeout, retry, mirror);
+        RouteCacheConfig cache = UNSUPPORTED.contains("cache") ? null : CacheReader.route(route, semantics);
+        CompressConfig compress = CompressReader.read(route);
+        return new RouteConfig(null, match, headers, rewrite, action, timeout, retry, mirror, cache, compress);
     }
 
     private static HeadersConfig headers(Section h) {

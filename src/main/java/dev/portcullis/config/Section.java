@@ -293,6 +293,37 @@ final class Section {
         return p;
     }
 
+    /**
+     * A directory the process may create: a relative path is taken from the config file's directory, like
+     * {@link #file}. It need not exist yet; if something is there, it must be a directory. Null (reported) otherwise.
+     */
+    java.nio.file.Path directory(String key) {
+        String s = string(key, null);
+        if (s == null || s.isBlank()) {
+            if (s != null) {
+                error(key, "expected a directory path, found an empty string");
+            }
+            return null;
+        }
+        java.nio.file.Path p;
+        try {
+            p = java.nio.file.Path.of(s.trim());
+        } catch (java.nio.file.InvalidPathException e) {
+            error(key, "invalid directory path '" + s + "': " + e.getReason());
+            return null;
+        }
+        if (!p.isAbsolute()) {
+            java.nio.file.Path dir = java.nio.file.Path.of(errors.file()).toAbsolutePath().getParent();
+            p = dir == null ? p.toAbsolutePath() : dir.resolve(p);
+        }
+        p = p.normalize();
+        if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isDirectory(p)) {
+            error(key, "not a directory: " + p);
+            return null;
+        }
+        return p;
+    }
+
     /** A nested mapping; empty when absent. */
     Section section(String key) {
         Entry e = entries.get(key);

@@ -17,6 +17,7 @@ final class Semantics {
     private final Map<String, Integer> routeNames = new HashMap<>();
     private final List<Bind> binds = new ArrayList<>();
     private final List<Located> upstreamRefs = new ArrayList<>();
+    private final List<Located> cacheRefs = new ArrayList<>();
     private Bind admin;
 
     Semantics(Errors errors) {
@@ -58,6 +59,24 @@ final class Semantics {
 
     void upstreamRef(String name, int line, String path) {
         upstreamRefs.add(new Located(name, line, path));
+    }
+
+    void cacheRef(String zone, int line, String path) {
+        cacheRefs.add(new Located(zone, line, path));
+    }
+
+    /** Routes name cache zones that exist. */
+    void checkCaches(Set<String> zones) {
+        for (Located ref : cacheRefs) {
+            if (!zones.contains(ref.name())) {
+                String hint = DidYouMean.suffix(ref.name(), zones);
+                if (hint.isEmpty()) {
+                    hint = zones.isEmpty() ? "; no cache zones are defined (top-level 'caches')"
+                            : "; defined: " + String.join(", ", zones);
+                }
+                errors.at(ref.line(), ref.path(), "unknown cache zone '" + ref.name() + "'" + hint);
+            }
+        }
     }
 
     /** Runs the checks that need the whole file. */

@@ -88,7 +88,7 @@ class ConfigErrorsTest {
                     bind: 127.0.0.1:8080
                     protocol: https
                     tls: { self_signed: true }
-                    defaults: { compress: true }
+                    defaults: { cache: default }
                     routes:
                       - auth: { basic: {} }
                         rate_limit: { rate: 100/s }
@@ -103,7 +103,7 @@ class ConfigErrorsTest {
                     proxy_protocol: v2
                 """)).containsExactly(
                 "t.yaml:1: redis: 'redis' is not supported in this version yet",
-                "t.yaml:7: listeners[0].defaults.compress: 'compress' is not supported in this version yet",
+                "t.yaml:7: listeners[0].defaults.cache: 'cache' is not supported in this version yet",
                 "t.yaml:9: listeners[0].routes[0].auth: 'auth' is not supported in this version yet",
                 "t.yaml:10: listeners[0].routes[0].rate_limit: 'rate_limit' is not supported in this version yet",
                 "t.yaml:14: listeners[1].mode: mode 'forward' is not supported in this version yet",

@@ -107,7 +107,7 @@ class ConfigLoaderTest {
                 new MatchConfig(List.of(), null, "/", null, List.of(), Map.of(), Map.of(), List.of()),
                 new HeadersConfig(new HeadersConfig.HeaderOps(Map.of("Host", "{request.host}", "X-Real-IP", "{client.ip}"), Map.of(), List.of()),
                         HeadersConfig.HeaderOps.NONE),
-                null, new RouteAction.Proxy("backend"), Duration.ofSeconds(30), RetryConfig.DEFAULT, null));
+                null, new RouteAction.Proxy("backend"), Duration.ofSeconds(30), RetryConfig.DEFAULT, null, null, null));
         assertThat(seed.headers().request().set().keySet()).containsExactly("Host", "X-Real-IP");
 
         RouteConfig api = web.routes().get(1);
@@ -137,7 +137,7 @@ class ConfigLoaderTest {
         assertThat(other.bind()).isEqualTo(new HostPort("::1", 0));
         assertThat(other.limits()).isEqualTo(ListenerLimits.DEFAULTS);
         assertThat(other.routes()).containsExactly(new RouteConfig("other-0", MatchConfig.ANY, HeadersConfig.NONE, null,
-                new RouteAction.Redirect("/elsewhere", 302), null, RetryConfig.DEFAULT, null));
+                new RouteAction.Redirect("/elsewhere", 302), null, RetryConfig.DEFAULT, null, null, null));
 
         assertThat(c.upstreams().keySet()).containsExactly("backend", "api-v1");
         assertThat(c.upstreams().get("backend")).isEqualTo(new UpstreamConfig("backend", List.of(

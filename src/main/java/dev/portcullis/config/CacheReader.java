@@ -1,0 +1,128 @@
+package dev.portcullis.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+
+/** The top-level {@code caches} zones and a route's {@code cache}. */
+final class CacheReader {
+    static final long MAX_SIZE = 1L << 50;
+
+    private CacheReader() {
+    }
+
+    static Map<String, CacheZoneConfig> zones(Section caches, Errors errors) {
+        Map<String, CacheZoneConfig> zones = new LinkedHashMap<>();
+        for (Section.Entry e : caches.entries()) {
+            if (!Values.isName(e.key())) {
+                errors.at(e.keyNode(), e.path(), "invalid cache zone name '" + e.key()
+                        + "'; use letters, digits, '_', '.' and '-'");
+                continue;
+            }
+            Section z = Section.of(errors, e.value(), e.path(), e.keyNode());
+            z.keys(List.of("memory", "disk", "max_object_size"), List.of("shared"));
+            long memory = z.size("memory", CacheZoneConfig.DEFAULT_MEMORY, MAX_SIZE);
+            long maxObject = z.size("max_object_size", Math.min(CacheZoneConfig.DEFAULT_MAX_OBJECT_SIZE, memory),
+                    MAX_SIZE);
+            if (maxObject > memory && z.has("max_object_size")) {
+                z.error("max_object_size", "max_object_size (" + maxObject + " bytes) is larger than the memory tier ("
+                        + memory + " bytes); an object must fit in memory while it is filled");
+            }
+            CacheZoneConfig.Disk disk = null;
+            if (z.has("disk")) {
+                Section d = z.section("disk");
+                d.keys(List.of("path", "size"), List.of());
+                if (!d.has("path")) {
+                    d.missing("path");
+                }
+                if (!d.has("size")) {
+                    d.missing("size");
+                }
+                java.nio.file.Path path = d.directory("path");
+                long size = d.size("size", 0, MAX_SIZE);
+                if (path != null && size > 0) {
+                    disk = new CacheZoneConfig.Disk(path, size);
+                }
+            }
+            zones.put(e.key(), new CacheZoneConfig(e.key(), memory, disk, maxObject));
+        }
+        return Collections.unmodifiableMap(zones);
+    }
+
+    /** {@code cache: ZONE} or {@code cache: { zone, key }}; null when absent or {@code cache: off}. */
+    static RouteCacheConfig route(Section route, Semantics semantics) {
+        if (!route.has("cache")) {
+            return null;
+        }
+        if (route.node("cache") instanceof ScalarNode) {
+            String zone = route.string("cache", null);
+            if (zone == null || zone.equals("off")) {
+                return null;
+            }
+            semantics.cacheRef(zone, route.line("cache"), route.path("cache"));
+            return new RouteCacheConfig(zone, RouteCacheConfig.Key.DEFAULT);
+        }
+        Section c = route.section("cache");
+        c.keys(List.of("zone", "key"), List.of());
+        String zone = c.requiredString("zone");
+        if (zone == null) {
+            return null;
+        }
+        semantics.cacheRef(zone, c.line("zone"), c.path("zone"));
+        return new RouteCacheConfig(zone, key(c));
+    }
+
+    private static RouteCacheConfig.Key key(Section c) {
+        if (!c.has("key")) {
+            return RouteCacheConfig.Key.DEFAULT;
+        }
+        Section k = c.section("key");
+        k.keys(List.of("headers", "cookies", "query"), List.of());
+        List<String> headers = names(k, "headers", true);
+        List<String> cookies = names(k, "cookies", false);
+        RouteCacheConfig.Query query = RouteCacheConfig.Query.AS_IS;
+        List<String> params = List.of();
+        if (k.node("query") instanceof ScalarNode) {
+            query = k.parse("query", RouteCacheConfig.Query.AS_IS, "as_is, sorted or ignore", s -> switch (s.trim()) {
+                case "as_is" -> RouteCacheConfig.Query.AS_IS;
+                case "sorted" -> RouteCacheConfig.Query.SORTED;
+                case "ignore" -> RouteCacheConfig.Query.IGNORE;
+                default -> throw new IllegalArgumentException("invalid query '" + s
+                        + "'; expected as_is, sorted, ignore, { only: [names] } or { ignore_params: [names] }");
+            });
+        } else if (k.has("query")) {
+            Section q = k.section("query");
+            q.keys(List.of("only", "ignore_params"), List.of());
+            if (q.has("only") == q.has("ignore_params")) {
+                k.error("query", "give one of 'only' or 'ignore_params'");
+            } else if (q.has("only")) {
+                query = RouteCacheConfig.Query.ONLY;
+                params = names(q, "only", false);
+            } else {
+                query = RouteCacheConfig.Query.IGNORE_PARAMS;
+                params = names(q, "ignore_params", false);
+            }
+        }
+        return new RouteCacheConfig.Key(headers, cookies, query, params);
+    }
+
+    private static List<String> names(Section s, String key, boolean headerNames) {
+        List<String> out = new ArrayList<>();
+        for (Section.Item item : s.items(key, true)) {
+            String name = MatchReader.parse(s, item, headerNames ? "a header name" : "a name", v -> {
+                if (!Values.isToken(v)) {
+                    throw new IllegalArgumentException("invalid name '" + v + "'; expected an RFC 9110 token");
+                }
+                return headerNames ? v.toLowerCase(Locale.ROOT) : v;
+            });
+            if (name != null) {
+                out.add(name);
+            }
+        }
+        return List.copyOf(out);
+    }
+}
