@@ -91,9 +91,10 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.writer = new ResponseWriter(ctx, encoder, listener, http2);
         this.pipelined = new PipelinedRequests(ctx.channel());
         this.decoder = ctx.pipeline().get(StrictRequestDecoder.class);
+        this.writer = new ResponseWriter(ctx, encoder, listener, http2,
+                () -> pipelined.isEmpty() && (decoder == null || !decoder.hasBufferedBytes()));
     }
 
     /** Removed when an HTTP/1 connection upgrades to h2c (only ever between requests). */
@@ -420,7 +421,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (c instanceof LastHttpContent) {
             ex.responseComplete = true;
             leg = null;
-            writer.last(c);
+            writer.last(ex, c);
             if (ex.requestComplete || writer.closeAfterResponse()) {
                 finish(ex);
             }

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -33,15 +34,19 @@ final class ResponseWriter {
     private final ResponseFraming encoder;
     private final ListenerContext listener;
     private final boolean http2;
+    /** True when the client has sent nothing beyond the current request (nothing queued or half decoded). */
+    private final BooleanSupplier clientQuiet;
     private boolean unflushed;
     /** The connection ends once the response in progress is written. */
     private boolean closeAfterResponse;
 
-    ResponseWriter(ChannelHandlerContext ctx, ResponseFraming encoder, ListenerContext listener, boolean http2) {
+    ResponseWriter(ChannelHandlerContext ctx, ResponseFraming encoder, ListenerContext listener, boolean http2,
+                   BooleanSupplier clientQuiet) {
         this.ctx = ctx;
         this.encoder = encoder;
         this.listener = listener;
         this.http2 = http2;
+        this.clientQuiet = clientQuiet;
     }
 
     boolean closeAfterResponse() {
@@ -68,7 +73,7 @@ final class ResponseWriter {
         connectionHeaders(ex, res);
         encoder.headResponse(ex.head);
         ex.responseComplete = true;
-        last(res);
+        last(ex, res);
     }
 
     /** The upstream's response head, hop-by-hop headers already gone. */
@@ -126,11 +131,22 @@ final class ResponseWriter {
         return ctx.channel().isWritable();
     }
 
-    /** The last part of a response: written, flushed, and the connection closed after it if it must end. */
-    void last(Object msg) {
+    /**
+     * The last part of a response: written, flushed, and the connection closed after it if it must end. A client
+     * that asked for the close itself (HTTP/1.0, {@code Connection: close}), sent its whole request and nothing
+     * after it is closed at once, as nginx's lingering_close heuristics do; any other gets the lingering close.
+     */
+    void last(Exchange ex, Object msg) {
         unflushed = false;
         if (closeAfterResponse) {
-            ctx.writeAndFlush(msg).addListener(f -> lingerThenClose());
+            boolean clientDone = !http2 && !ex.clientKeepAlive && ex.requestComplete && clientQuiet.getAsBoolean();
+            ctx.writeAndFlush(msg).addListener(f -> {
+                if (clientDone) {
+                    ctx.close(); // a TLS connection sends its close_notify first (SslHandler)
+                } else {
+                    lingerThenClose();
+                }
+            });
         } else {
             ctx.writeAndFlush(msg, ctx.voidPromise());
         }

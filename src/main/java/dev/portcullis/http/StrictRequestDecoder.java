@@ -97,6 +97,11 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return held;
     }
 
+    /** Bytes read from the client and not decoded yet: the start of a next request. */
+    boolean hasBufferedBytes() {
+        return actualReadableBytes() > 0;
+    }
+
     /**
      * The upgrade did not happen: decode what came after it as HTTP, and read again. Called from its own task,
      * never from inside this decoder's read.

@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
@@ -48,17 +49,20 @@ public record TlsInfo(boolean secure, String sni, String version, String cipher,
         } else if (!ssl.handshakeFuture().isSuccess()) {
             return NONE; // not yet (or never) secure: not cached, asked again later
         } else {
-            info = from(ssl.engine().getSession(), conn.attr(SNI).get());
+            SSLEngine engine = ssl.engine();
+            // Without client_auth no certificate was asked for: asking the session for one would only throw.
+            boolean asked = engine.getNeedClientAuth() || engine.getWantClientAuth();
+            info = from(engine.getSession(), conn.attr(SNI).get(), asked);
         }
         attr.set(info);
         return info;
     }
 
-    static TlsInfo from(SSLSession session, String sni) {
+    static TlsInfo from(SSLSession session, String sni, boolean clientCertificateAsked) {
         String subject = "";
         String fingerprint = "";
         try {
-            Certificate[] peer = session.getPeerCertificates();
+            Certificate[] peer = clientCertificateAsked ? session.getPeerCertificates() : new Certificate[0];
             if (peer.length > 0 && peer[0] instanceof X509Certificate c) {
                 subject = c.getSubjectX500Principal().getName();
                 fingerprint = sha256Hex(c.getEncoded());

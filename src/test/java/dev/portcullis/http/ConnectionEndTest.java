@@ -109,4 +109,32 @@ class ConnectionEndTest {
             assertThat(be.seen).isEmpty();
         }
     }
+
+    /**
+     * A client that asked for the close (HTTP/1.0 without keep-alive) and sent nothing more is closed at once, as
+     * nginx does; the lingering close (2 s of reading and dropping) is for clients that may still be sending.
+     */
+    @Test
+    void aClientThatAskedForTheCloseAndSentNothingMoreIsClosedAtOnce() throws Exception {
+        try (TestBackend be = TestBackend.start("be"); TestProxy p = TestProxy.toOneUpstream(be.address());
+             RawExchange c = new RawExchange(p.port("web"))) {
+            c.write("GET /x HTTP/1.0\r\n\r\n");
+            RawExchange.Result r = c.readUntilClose(5000);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.closed()).isTrue();
+            // A lingering proxy would go on reading (and dropping) what we send; a closed socket answers with a
+            // reset, which makes a later write fail.
+            long deadline = System.nanoTime() + (ResponseWriter.LINGER_MILLIS - 500) * 1_000_000L;
+            boolean refused = false;
+            while (!refused && System.nanoTime() < deadline) {
+                try {
+                    c.write("x");
+                    Thread.sleep(50);
+                } catch (java.io.IOException e) {
+                    refused = true;
+                }
+            }
+            assertThat(refused).as("the proxy closed the connection instead of lingering").isTrue();
+        }
+    }
 }
