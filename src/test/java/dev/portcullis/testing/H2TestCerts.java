@@ -1,6 +1,5 @@
 package dev.portcullis.testing;
 
-import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,8 +7,9 @@ import java.security.SecureRandom;
 import javax.net.ssl.SSLContext;
 
 /**
- * A test CA and a server certificate it issued for localhost and 127.0.0.1, written as PEM files (for an https
- * listener's {@code tls.certificates} and curl's {@code --cacert}), plus a client SSLContext trusting the CA.
+ * A test CA and a server certificate it issued for localhost and 127.0.0.1 ({@link TestCerts}), written as PEM files
+ * in one directory (for an https listener's {@code tls.certificates} and curl's {@code --cacert}), plus a client
+ * SSLContext trusting the CA.
  */
 public final class H2TestCerts {
     public final Path dir;
@@ -27,10 +27,8 @@ public final class H2TestCerts {
     }
 
     public static H2TestCerts create() throws Exception {
-        X509Bundle root = new CertificateBuilder().subject("CN=Portcullis Test CA").setIsCertificateAuthority(true)
-                .ecp256().buildSelfSigned();
-        X509Bundle server = new CertificateBuilder().subject("CN=localhost").addSanDnsName("localhost")
-                .addSanIpAddress("127.0.0.1").addExtendedKeyUsageServerAuth().ecp256().buildIssuedBy(root);
+        X509Bundle root = TestCerts.ca("Portcullis Test CA");
+        X509Bundle server = TestCerts.server(root, "localhost", "127.0.0.1");
         Path dir = Files.createTempDirectory("h2-certs");
         Path cert = Files.writeString(dir.resolve("server.crt"), server.getCertificatePathPEM());
         Path key = Files.writeString(dir.resolve("server.key"), server.getPrivateKeyPEM());
