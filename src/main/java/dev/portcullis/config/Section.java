@@ -262,26 +262,10 @@ final class Section {
      * from its prefix). The file must exist and be readable now; null (reported) otherwise.
      */
     java.nio.file.Path file(String key) {
-        String s = string(key, null);
-        if (s == null) {
+        java.nio.file.Path p = resolvedPath(key, "file");
+        if (p == null) {
             return null;
         }
-        if (s.isBlank()) {
-            error(key, "expected a file path, found an empty string");
-            return null;
-        }
-        java.nio.file.Path p;
-        try {
-            p = java.nio.file.Path.of(s.trim());
-        } catch (java.nio.file.InvalidPathException e) {
-            error(key, "invalid file path '" + s + "': " + e.getReason());
-            return null;
-        }
-        if (!p.isAbsolute()) {
-            java.nio.file.Path dir = java.nio.file.Path.of(errors.file()).toAbsolutePath().getParent();
-            p = dir == null ? p.toAbsolutePath() : dir.resolve(p);
-        }
-        p = p.normalize();
         if (!java.nio.file.Files.isRegularFile(p)) {
             error(key, "file not found: " + p);
             return null;
@@ -293,31 +277,37 @@ final class Section {
         return p;
     }
 
-    /**
-     * A directory the process may create: a relative path is taken from the config file's directory, like
-     * {@link #file}. It need not exist yet; if something is there, it must be a directory. Null (reported) otherwise.
-     */
-    java.nio.file.Path directory(String key) {
+    /** The path at {@code key}, a relative one taken from the config file's directory; null (reported if bad). */
+    private java.nio.file.Path resolvedPath(String key, String what) {
         String s = string(key, null);
-        if (s == null || s.isBlank()) {
-            if (s != null) {
-                error(key, "expected a directory path, found an empty string");
-            }
+        if (s == null) {
+            return null;
+        }
+        if (s.isBlank()) {
+            error(key, "expected a " + what + " path, found an empty string");
             return null;
         }
         java.nio.file.Path p;
         try {
             p = java.nio.file.Path.of(s.trim());
         } catch (java.nio.file.InvalidPathException e) {
-            error(key, "invalid directory path '" + s + "': " + e.getReason());
+            error(key, "invalid " + what + " path '" + s + "': " + e.getReason());
             return null;
         }
         if (!p.isAbsolute()) {
             java.nio.file.Path dir = java.nio.file.Path.of(errors.file()).toAbsolutePath().getParent();
             p = dir == null ? p.toAbsolutePath() : dir.resolve(p);
         }
-        p = p.normalize();
-        if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isDirectory(p)) {
+        return p.normalize();
+    }
+
+    /**
+     * A directory the process may create: a relative path is taken from the config file's directory, like
+     * {@link #file}. It need not exist yet; if something is there, it must be a directory. Null (reported) otherwise.
+     */
+    java.nio.file.Path directory(String key) {
+        java.nio.file.Path p = resolvedPath(key, "directory");
+        if (p != null && java.nio.file.Files.exists(p) && !java.nio.file.Files.isDirectory(p)) {
             error(key, "not a directory: " + p);
             return null;
         }
