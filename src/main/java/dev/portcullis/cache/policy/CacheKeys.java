@@ -6,7 +6,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 
@@ -57,8 +56,8 @@ public final class CacheKeys {
             }
             sb.append('=');
             String sep = "";
-            for (Iterator<String> it = request.valueStringIterator(name); it.hasNext(); ) {
-                sb.append(sep).append(it.next().trim());
+            for (String value : request.getAll(name)) { // getAll keeps field order; Netty's value iterators do not
+                sb.append(sep).append(value.trim());
                 sep = ",";
             }
         }
@@ -191,8 +190,8 @@ public final class CacheKeys {
 
     private static List<Cookie> cookies(HttpHeaders request) {
         List<Cookie> out = new ArrayList<>();
-        for (Iterator<String> it = request.valueStringIterator(HttpHeaderNames.COOKIE); it.hasNext(); ) {
-            out.addAll(ServerCookieDecoder.LAX.decodeAll(it.next()));
+        for (String line : request.getAll(HttpHeaderNames.COOKIE)) {
+            out.addAll(ServerCookieDecoder.LAX.decodeAll(line));
         }
         return out;
     }

@@ -68,9 +68,9 @@ public final class VaryKey {
             }
             sb.append('=');
             if (name.equals("accept-encoding")) {
-                acceptEncoding(sb, request.valueStringIterator(name));
+                acceptEncoding(sb, request.getAll(name).iterator());
             } else {
-                combined(sb, request.valueStringIterator(name));
+                combined(sb, request.getAll(name).iterator()); // getAll: field order (the iterators run backwards)
             }
             sb.append('\n');
         }
