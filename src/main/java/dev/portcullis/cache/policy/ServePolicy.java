@@ -29,6 +29,20 @@ public final class ServePolicy {
     private static final ServeDecision FRESH = new ServeDecision.Fresh();
     private static final ServeDecision MAX_STALE = new ServeDecision.Stale(false);
     private static final ServeDecision WHILE_REVALIDATE = new ServeDecision.Stale(true);
+    // The decisions are values: shared instances keep a lookup free of allocation.
+    private static final ServeDecision AUTHORIZATION = new ServeDecision.Forward(CacheStatus.Fwd.REQUEST,
+            "authorization");
+    private static final ServeDecision REQUEST_NO_CACHE = new ServeDecision.Validate(CacheStatus.Fwd.REQUEST,
+            "request-no-cache");
+    private static final ServeDecision NO_CACHE = new ServeDecision.Validate(CacheStatus.Fwd.STALE, "no-cache");
+    private static final ServeDecision REQUEST_MAX_AGE = new ServeDecision.Validate(CacheStatus.Fwd.REQUEST,
+            "request-max-age");
+    private static final ServeDecision REQUEST_MIN_FRESH = new ServeDecision.Validate(CacheStatus.Fwd.REQUEST,
+            "request-min-fresh");
+    private static final ServeDecision MUST_REVALIDATE = new ServeDecision.Validate(CacheStatus.Fwd.STALE,
+            "must-revalidate");
+    private static final ServeDecision STALE = new ServeDecision.Validate(CacheStatus.Fwd.STALE, "stale");
+    private static final ServeDecision ONLY_IF_CACHED = new ServeDecision.GatewayTimeout("only-if-cached");
 
     private ServePolicy() {
     }
@@ -42,7 +56,7 @@ public final class ServePolicy {
     public static ServeDecision decide(CacheControl requestCc, HttpHeaders request, StoredMeta stored, long now) {
         ServeDecision d = decideIgnoringOnlyIfCached(requestCc, request, stored, now);
         if (requestCc.onlyIfCached() && !d.hit()) {
-            return new ServeDecision.GatewayTimeout("only-if-cached");
+            return ONLY_IF_CACHED;
         }
         return d;
     }
@@ -50,7 +64,7 @@ public final class ServePolicy {
     /** No stored response (or none whose Vary matches): forward, or 504 under {@code only-if-cached}. */
     public static ServeDecision miss(CacheControl requestCc, CacheStatus.Fwd why) {
         if (requestCc.onlyIfCached()) {
-            return new ServeDecision.GatewayTimeout("only-if-cached");
+            return ONLY_IF_CACHED;
         }
         return new ServeDecision.Forward(why, why.token());
     }
@@ -58,14 +72,14 @@ public final class ServePolicy {
     private static ServeDecision decideIgnoringOnlyIfCached(CacheControl req, HttpHeaders request, StoredMeta stored,
                                                            long now) {
         if (request.contains(HttpHeaderNames.AUTHORIZATION) && !stored.servesAuthorized()) {
-            return new ServeDecision.Forward(CacheStatus.Fwd.REQUEST, "authorization");
+            return AUTHORIZATION;
         }
         if (req.noCache()) {
-            return new ServeDecision.Validate(CacheStatus.Fwd.REQUEST, "request-no-cache");
+            return REQUEST_NO_CACHE;
         }
         CacheControl res = stored.cacheControl();
         if (res.noCache()) {
-            return new ServeDecision.Validate(CacheStatus.Fwd.STALE, "no-cache");
+            return NO_CACHE;
         }
         long age = stored.currentAge(now);
         long ageSeconds = Freshness.ageHeaderSeconds(age);
@@ -73,10 +87,10 @@ public final class ServePolicy {
         boolean maxAgeOk = req.maxAge() == CacheControl.ABSENT || ageSeconds <= req.maxAge();
         if (lifetime > age) {
             if (!maxAgeOk) {
-                return new ServeDecision.Validate(CacheStatus.Fwd.REQUEST, "request-max-age");
+                return REQUEST_MAX_AGE;
             }
             if (req.minFresh() != CacheControl.ABSENT && lifetime - age < req.minFresh() * 1000) {
-                return new ServeDecision.Validate(CacheStatus.Fwd.REQUEST, "request-min-fresh");
+                return REQUEST_MIN_FRESH;
             }
             return FRESH;
         }
@@ -94,9 +108,9 @@ public final class ServePolicy {
             return WHILE_REVALIDATE;
         }
         if (!stored.ownStaleWindowsApply()) {
-            return new ServeDecision.Validate(CacheStatus.Fwd.STALE, "must-revalidate");
+            return MUST_REVALIDATE;
         }
-        return new ServeDecision.Validate(CacheStatus.Fwd.STALE, "stale");
+        return STALE;
     }
 
     /**
