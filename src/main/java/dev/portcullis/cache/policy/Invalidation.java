@@ -59,7 +59,10 @@ public final class Invalidation {
             }
             String path = resolved.getRawPath() == null || resolved.getRawPath().isEmpty() ? "/" : resolved.getRawPath();
             String pathAndQuery = resolved.getRawQuery() == null ? path : path + "?" + resolved.getRawQuery();
-            String key = keys.base(resolved.getScheme(), resolved.getRawAuthority(), pathAndQuery);
+            // Host and port only: a userinfo part ("user@host") is not part of the origin or the key.
+            String authority = resolved.getPort() >= 0 ? resolved.getHost() + ":" + resolved.getPort()
+                    : resolved.getHost();
+            String key = keys.base(resolved.getScheme(), authority, pathAndQuery);
             if (!out.contains(key)) {
                 out.add(key);
             }

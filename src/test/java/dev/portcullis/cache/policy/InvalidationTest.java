@@ -50,6 +50,18 @@ class InvalidationTest {
     }
 
     @Test
+    void userinfoIsNotPartOfTheKey() {
+        assertThat(targets("POST", 201, "Location", "http://joe@example.com/items/8"))
+                .containsExactly("http://example.com/items?x=1", "http://example.com/items/8");
+    }
+
+    @Test
+    void ipv6Origins() {
+        assertThat(Invalidation.targets("DELETE", 204, "http", "[::1]:8080", "/a", of("Location", "/b"), KEYS))
+                .containsExactly("http://[::1]:8080/a", "http://[::1]:8080/b");
+    }
+
+    @Test
     void otherOriginsAreNeverTouched() {
         assertThat(targets("POST", 201, "Location", "http://other.example/items/7")).hasSize(1);
         assertThat(targets("POST", 201, "Location", "https://example.com/items/7")).hasSize(1);
