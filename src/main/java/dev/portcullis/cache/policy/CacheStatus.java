@@ -143,7 +143,7 @@ public final class CacheStatus {
         }
         for (int i = 1; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (!CacheControl.isTchar(c) && c != ':' && c != '/') {
+            if (!Syntax.isTchar(c) && c != ':' && c != '/') {
                 return false;
             }
         }

@@ -10,7 +10,7 @@ public final class EntityTags {
 
     /** True for {@code W/"..."}. */
     public static boolean isWeak(CharSequence tag) {
-        int s = CacheControl.skipOws(tag, 0, tag.length());
+        int s = Syntax.skipOws(tag, 0, tag.length());
         return tag.length() - s >= 2 && tag.charAt(s) == 'W' && tag.charAt(s + 1) == '/';
     }
 
@@ -32,7 +32,7 @@ public final class EntityTags {
         int n = list.length();
         int i = 0;
         while (i < n) {
-            i = CacheControl.skipOws(list, i, n);
+            i = Syntax.skipOws(list, i, n);
             if (i >= n) {
                 break;
             }
@@ -74,9 +74,9 @@ public final class EntityTags {
     /** Compares the opaque-tags (the quoted parts) of {@code a[from,to)} and {@code b}. */
     private static boolean opaqueEquals(CharSequence a, int from, int to, CharSequence b) {
         int as = opaqueStart(a, from, to);
-        int ae = CacheControl.trimOws(a, as, to);
+        int ae = Syntax.trimOws(a, as, to);
         int bs = opaqueStart(b, 0, b.length());
-        int be = CacheControl.trimOws(b, bs, b.length());
+        int be = Syntax.trimOws(b, bs, b.length());
         if (as < 0 || bs < 0 || ae - as < 2 || be - bs < 2 || a.charAt(ae - 1) != '"' || b.charAt(be - 1) != '"'
                 || ae - as != be - bs) {
             return false;
@@ -91,7 +91,7 @@ public final class EntityTags {
 
     /** Index of the opening quote after optional OWS and {@code W/}; -1 when there is none. */
     private static int opaqueStart(CharSequence v, int from, int to) {
-        int i = CacheControl.skipOws(v, from, to);
+        int i = Syntax.skipOws(v, from, to);
         if (to - i >= 2 && v.charAt(i) == 'W' && v.charAt(i + 1) == '/') {
             i += 2;
         }

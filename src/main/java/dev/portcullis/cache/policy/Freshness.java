@@ -79,12 +79,12 @@ public final class Freshness {
             return 0;
         }
         int n = v.length();
-        int from = CacheControl.skipOws(v, 0, n);
+        int from = Syntax.skipOws(v, 0, n);
         int to = from;
         while (to < n && v.charAt(to) != ',') {
             to++;
         }
-        to = CacheControl.trimOws(v, from, to);
+        to = Syntax.trimOws(v, from, to);
         if (to == from) {
             return 0;
         }

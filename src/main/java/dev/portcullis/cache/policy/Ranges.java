@@ -92,12 +92,12 @@ public final class Ranges {
     /** {@code bytes=first-last}, {@code bytes=first-}, {@code bytes=-suffix}; unit case-insensitive, OWS allowed. */
     static Decision parse(String value, long length) {
         int n = value.length();
-        int i = CacheControl.skipOws(value, 0, n);
-        if (n - i < 6 || !CacheControl.regionEquals(value, i, "bytes") || value.charAt(i + 5) != '=') {
+        int i = Syntax.skipOws(value, 0, n);
+        if (n - i < 6 || !Syntax.regionEquals(value, i, "bytes") || value.charAt(i + 5) != '=') {
             return new Full("invalid-range");
         }
         i += 6;
-        int end = CacheControl.trimOws(value, i, n);
+        int end = Syntax.trimOws(value, i, n);
         // Leading and trailing empty list members are allowed ("bytes=, 0-5 ,"); two real ranges mean multipart.
         int comma = value.indexOf(',', i);
         int from = i;
@@ -108,8 +108,8 @@ public final class Ranges {
             while (p <= end) {
                 int c = value.indexOf(',', p);
                 int stop = c < 0 || c > end ? end : c;
-                int s = CacheControl.skipOws(value, p, stop);
-                int e = CacheControl.trimOws(value, s, stop);
+                int s = Syntax.skipOws(value, p, stop);
+                int e = Syntax.trimOws(value, s, stop);
                 if (e > s) {
                     members++;
                     from = s;
@@ -121,8 +121,8 @@ public final class Ranges {
                 return new Full(members == 0 ? "invalid-range" : "multiple-ranges");
             }
         }
-        from = CacheControl.skipOws(value, from, to);
-        to = CacheControl.trimOws(value, from, to);
+        from = Syntax.skipOws(value, from, to);
+        to = Syntax.trimOws(value, from, to);
         int dash = value.indexOf('-', from);
         if (dash < 0 || dash >= to) {
             return new Full("invalid-range");

@@ -94,8 +94,8 @@ public final class VaryKey {
                 if (end < 0) {
                     end = n;
                 }
-                int s = CacheControl.skipOws(v, i, end);
-                int e = CacheControl.trimOws(v, s, end);
+                int s = Syntax.skipOws(v, i, end);
+                int e = Syntax.trimOws(v, s, end);
                 if (e > s) {
                     if (!first) {
                         sb.append(',');
@@ -175,7 +175,7 @@ public final class VaryKey {
         for (String p : params.split(";")) {
             String t = p.trim();
             if (t.length() >= 2 && (t.charAt(0) == 'q' || t.charAt(0) == 'Q')) {
-                int eq = CacheControl.skipOws(t, 1, t.length());
+                int eq = Syntax.skipOws(t, 1, t.length());
                 if (eq < t.length() && t.charAt(eq) == '=') {
                     String value = t.substring(eq + 1).trim();
                     return isZero(value);
