@@ -14,14 +14,17 @@ final class Cookies {
      * A plain scan (RFC 6265 section 5.4 pairs separated by ';'): no decoder objects per request.
      */
     static String value(HttpHeaders headers, String name) {
+        // Netty's value iterator walks repeated lines LAST first (getAll keeps their order but builds a list):
+        // the match of the earliest line is the last one found.
         Iterator<String> it = headers.valueStringIterator(HttpHeaderNames.COOKIE);
+        String first = null;
         while (it.hasNext()) {
             String v = find(it.next(), name);
             if (v != null) {
-                return v;
+                first = v;
             }
         }
-        return null;
+        return first;
     }
 
     private static String find(String header, String name) {
