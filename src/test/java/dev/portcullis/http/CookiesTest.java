@@ -19,7 +19,7 @@ class CookiesTest {
     @Test
     void withinOneLineTheFirstPairWinsAndQuotesAndBlanksGo() {
         HttpHeaders h = new DefaultHttpHeaders();
-        h.add("Cookie", "  idx=1;id=\"abc\" ; id=later");
+        h.add("Cookie", "idx=1;  id=\"abc\" ; id=later");
         assertThat(Cookies.value(h, "id")).isEqualTo("abc");
         assertThat(Cookies.value(h, "missing")).isNull();
         assertThat(Cookies.value(new DefaultHttpHeaders(), "id")).isNull();
