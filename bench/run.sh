@@ -5,9 +5,14 @@
 #        bench/run.sh lb [--rounds 3]      Portcullis throughput with each balancing algorithm
 #        bench/run.sh tls [--rounds 3] [--duration 10] [--scenarios keepalive,handshake,h2]
 #                                          TLS keep-alive, new TLS connection per request, HTTP/2 (h2load)
+#        bench/run.sh cache [--rounds 3] [--duration 10] [--sizes 1k,16k,256k] [--only nginx,portcullis,varnish]
+#                                          cache hits beside nginx proxy_cache (and Varnish, when it installs)
 # Env:   BENCH_DURATION (10) BENCH_CONNECTIONS (64) BENCH_CONNECTIONS_1M (16)
 #        BENCH_THREADS (2) BENCH_ROUNDS (3) BENCH_WARMUP (3) BENCH_WARMUP_PORTCULLIS (10)
 #        PORTCULLIS_JAR (target/portcullis.jar, relative to the repo root)
+#        cache only: BENCH_WORKERS (2) BENCH_MISS_DURATION (5, 0 = no cold-miss runs) BENCH_MISS_SIZE (16k)
+#        BENCH_CACHE_DIR (nginx's cache dir parent; default the run's temp dir)
+#        BENCH_ORIGIN_PORT (18080) PORTCULLIS_JAVA_OPTS
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
@@ -28,6 +33,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
   # Debian's packages start system services on install: we use our own configs
   # and ports, so these are left alone; they do not use ports 18080-18083/19901.
+fi
+# Varnish is optional for `cache` (the run measures without it): install it when the package is there, and
+# go on without it when it is not.
+if [ "${1:-}" = cache ] && ! command -v varnishd >/dev/null; then
+  echo "[bench] installing varnish (optional: the cache benchmark runs without it)" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq varnish; } \
+    || echo "[bench] varnish not installed: its rows are left out" >&2
 fi
 command -v python3 >/dev/null || { echo "[bench] python3 is required" >&2; exit 1; }
 
@@ -58,6 +71,9 @@ if [ "${1:-}" = lb ]; then
 elif [ "${1:-}" = tls ]; then
   shift
   python3 bench/tls_bench.py "$@"       # TLS keep-alive, full handshakes, HTTP/2 (bench/README.md)
+elif [ "${1:-}" = cache ]; then
+  shift
+  python3 bench/cache_bench.py "$@"     # cache hits vs nginx proxy_cache, origin requests counted (bench/README.md)
 else
   python3 bench/bench.py "$@"
 fi
