@@ -166,7 +166,10 @@ public final class CacheZone implements AutoCloseable {
         return true;
     }
 
-    /** After a 304: the freshened response takes the stale one's place (or its empty place), sharing its body. */
+    /**
+     * After a 304: the freshened response takes the stale one's place, sharing its body, only while the stale one
+     * is still stored (gone means evicted or purged, and a purge must win; replaced means a newer one is there).
+     */
     void replace(StoredResponse stale, StoredResponse fresh, Fill fill) {
         if (closed) {
             return;
@@ -174,8 +177,8 @@ public final class CacheZone implements AutoCloseable {
         fresh.retain();
         boolean[] installed = {false};
         cache.asMap().compute(fresh.key(), (k, cur) -> {
-            if (cur != null && cur != stale) {
-                return cur; // a newer response is stored already: keep it (same instance: no removal notice)
+            if (cur != stale) {
+                return cur; // gone or newer: leave it (the same instance back: no removal notice)
             }
             index.add(fresh);
             installed[0] = true;

@@ -221,6 +221,25 @@ class CacheZoneTest {
     }
 
     @Test
+    void aRevalidationDoesNotBringBackAPurgedObject() throws Exception {
+        byte[] body = pattern("g", 3000);
+        fill("https://h/g", "", body, 3000, "ETag", "\"1\"");
+        StoredResponse stale = hit("https://h/g", "");
+        Fill f = ((Lookup.Lead) on(loop, () -> zone.revalidate(stale, VariantKeys.NONE, loop, WAIT))).fill();
+        assertThat(zone.purgeKey("https://h/g")).isEqualTo(1);
+        StoredResponse fresh = on(loop, () -> f.freshen(stale.meta().freshened(stale.meta().headers(), 7, 8)));
+        assertThat(fresh.meta().responseTimeMillis()).isEqualTo(8);
+        assertThat(zone.objects()).isZero();
+        Lookup again = lookup("https://h/g", "");
+        assertThat(again).isInstanceOf(Lookup.Lead.class);
+        on(loop, () -> {
+            ((Lookup.Lead) again).fill().uncacheable();
+            return null;
+        });
+        assertThat(read(stale)).isEqualTo(body); // the revalidating request still serves its lease
+    }
+
+    @Test
     void purgesByUrlPrefixAndTagRemoveWhatMatchesAndCountIt() throws Exception {
         fill("https://h/p/1", "", pattern("1", 10), 10, "Surrogate-Key", "red  blue");
         fill("https://h/p/2", "", pattern("2", 10), 10, "Cache-Tag", "blue, green");
