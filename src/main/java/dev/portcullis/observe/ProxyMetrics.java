@@ -3,6 +3,7 @@ package dev.portcullis.observe;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
@@ -46,6 +47,12 @@ public final class ProxyMetrics {
     final Counter webSockets;
     final Gauge activeWebSockets;
     final Counter webSocketBytes;
+    final Counter cacheHits;
+    final Counter cacheMisses;
+    final Counter cacheStale;
+    final Counter cacheCollapsed;
+    final Counter cacheEvictions;
+    final Counter cachePurged;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -54,6 +61,7 @@ public final class ProxyMetrics {
     private final ConcurrentMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
     private final ConcurrentMap<EndpointKey, EndpointStats> endpoints = new ConcurrentHashMap<>();
     private final ConcurrentMap<RouteKey, MirrorStats> mirrors = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, CacheStats> caches = new ConcurrentHashMap<>();
 
     private record RouteKey(String listener, String route, String upstream) {}
 
@@ -182,6 +190,28 @@ public final class ProxyMetrics {
                 .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);
+        cacheHits = cacheCounter("portcullis_cache_hits_total", "Responses served from the cache");
+        cacheMisses = cacheCounter("portcullis_cache_misses_total", "Cacheable requests the cache could not answer");
+        cacheStale = cacheCounter("portcullis_cache_stale_total",
+                "Stale responses served (stale-while-revalidate, stale-if-error)");
+        cacheCollapsed = cacheCounter("portcullis_cache_collapsed_total",
+                "Requests that followed another request's upstream fetch instead of making their own");
+        cacheEvictions = cacheCounter("portcullis_cache_evictions_total",
+                "Objects the memory tier dropped to stay within its bytes");
+        cachePurged = cacheCounter("portcullis_cache_purged_total", "Objects removed by purges (url, prefix, tag)");
+        GaugeWithCallback.builder()
+                .name("portcullis_cache_objects")
+                .help("Objects in the cache zone's memory tier")
+                .labelNames("zone")
+                .callback(cb -> caches.forEach((zone, stats) -> cb.call(stats.objects(), zone)))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("portcullis_cache_bytes")
+                .help("Bytes in the cache zone's memory tier (bodies and headers, as weighed for its bound)")
+                .unit(io.prometheus.metrics.model.snapshots.Unit.BYTES)
+                .labelNames("zone")
+                .callback(cb -> caches.forEach((zone, stats) -> cb.call(stats.bytes(), zone)))
+                .register(registry);
         accessLogDropped = Counter.builder()
                 .name("portcullis_access_log_dropped_total")
                 .help("Access log lines dropped because the writer fell behind or could not write")
@@ -212,6 +242,15 @@ public final class ProxyMetrics {
     public MirrorStats mirror(String listener, String route, String mirrorUpstream) {
         return mirrors.computeIfAbsent(new RouteKey(listener, route, mirrorUpstream),
                 k -> new MirrorStats(this, k.listener(), k.route(), k.upstream()));
+    }
+
+    /** Stats of one cache zone; the same name gives the same instance (across reloads). */
+    public CacheStats cache(String zone) {
+        return caches.computeIfAbsent(zone, z -> new CacheStats(this, z));
+    }
+
+    private Counter cacheCounter(String name, String help) {
+        return Counter.builder().name(name).help(help).labelNames("zone").withoutExemplars().register(registry);
     }
 
     /** Stats of one listener; the same name gives the same instance. */
