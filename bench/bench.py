@@ -587,8 +587,29 @@ class Cfg:
     pass
 
 
-def main():
+def require_tools(tools, run_cmd="bench/run.sh"):
+    """Stops with a clear error when a tool the run needs is missing."""
+    for tool in tools:
+        if not shutil.which(tool):
+            raise SystemExit(f"ERROR: {tool} not found (run {run_cmd}, which installs it)")
+
+
+def start_harness(prefix, need_jar):
+    """What every harness does first: the raw-results directory, a temp dir, process tracking (PIDs in
+    BENCH_PIDFILE, everything stopped at exit or on a signal), the jar when Portcullis runs, a run tag.
+    Returns (tmp, jar or None, tag)."""
     global PROCS
+    os.makedirs(RAW_DIR, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    PROCS = Procs(os.environ.get("BENCH_PIDFILE"))
+    atexit.register(PROCS.stop_all)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, _signal_exit)
+    jar = resolve_jar() if need_jar else None
+    return tmp, jar, datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default=",".join(ALL_PROXIES),
@@ -625,20 +646,10 @@ def main():
     cfg.warm_other = env_int("BENCH_WARMUP", 3)
     cfg.backend_workers = env_int("BENCH_BACKEND_WORKERS", 2)
 
-    for tool in ("nginx", "wrk", "curl") + (("haproxy",) if "haproxy" in proxies else ()) \
-            + (("java",) if any(p in PORTCULLIS_VARIANTS for p in proxies) else ()):
-        if not shutil.which(tool):
-            raise SystemExit(f"ERROR: {tool} not found (run bench/run.sh, which installs it)")
-
-    os.makedirs(RAW_DIR, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="portcullis-bench-")
-    PROCS = Procs(os.environ.get("BENCH_PIDFILE"))
-    atexit.register(PROCS.stop_all)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, _signal_exit)
-
-    jar = resolve_jar() if any(p in PORTCULLIS_VARIANTS for p in proxies) else None
-    tag = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    with_java = any(p in PORTCULLIS_VARIANTS for p in proxies)
+    require_tools(("nginx", "wrk", "curl") + (("haproxy",) if "haproxy" in proxies else ())
+                  + (("java",) if with_java else ()))
+    tmp, jar, tag = start_harness("portcullis-bench-", with_java)
     facts = machine_facts()
     started = time.time()
     log(f"temp dir {tmp}; proxies {proxies}; workers {workers_list}; bodies {bodies}; "

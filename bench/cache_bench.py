@@ -36,8 +36,6 @@ BENCH_MISS_SIZE (16k), BENCH_CACHE_DIR (where nginx's cache lives; default: unde
 PORTCULLIS_JAVA_OPTS ("-Xms512m -Xmx512m -XX:MaxDirectMemorySize=512m -XX:+UseParallelGC"), PORTCULLIS_JAR.
 """
 import argparse
-import atexit
-import datetime
 import http.client
 import json
 import os
@@ -45,7 +43,6 @@ import re
 import resource
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -536,19 +533,9 @@ def main():
     parse_size(cfg.miss_size)
     java_opts = shlex.split(os.environ.get("PORTCULLIS_JAVA_OPTS") or DEFAULT_JAVA_OPTS)
 
-    for tool in ["nginx", "wrk", "curl"] + (["java"] if "portcullis" in proxies else []) \
-            + (["varnishd"] if "varnish" in proxies else []):
-        if not shutil.which(tool):
-            raise SystemExit(f"ERROR: {tool} not found (run bench/run.sh cache, which installs it)")
-
-    os.makedirs(b.RAW_DIR, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="portcullis-cache-bench-")
-    b.PROCS = b.Procs(os.environ.get("BENCH_PIDFILE"))
-    atexit.register(b.PROCS.stop_all)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, b._signal_exit)
-    jar = b.resolve_jar() if "portcullis" in proxies else None
-    tag = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    b.require_tools(["nginx", "wrk", "curl"] + (["java"] if "portcullis" in proxies else [])
+                    + (["varnishd"] if "varnish" in proxies else []), "bench/run.sh cache")
+    tmp, jar, tag = b.start_harness("portcullis-cache-bench-", "portcullis" in proxies)
     facts = b.machine_facts()
     facts["varnishd -V"] = (b.cmd_out(["varnishd", "-V"]).splitlines()[0] if shutil.which("varnishd")
                             else "not installed")

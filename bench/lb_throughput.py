@@ -12,13 +12,10 @@ Environment: BENCH_DURATION (10 s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), B
 BENCH_WARMUP_PORTCULLIS (10 s), PORTCULLIS_JAR.
 """
 import argparse
-import atexit
 import datetime
 import os
-import signal
 import statistics
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as b  # noqa: E402
@@ -81,13 +78,7 @@ def main():
     workers = b.env_int("BENCH_WORKERS", 1)
     warm = b.env_int("BENCH_WARMUP_PORTCULLIS", 10)
 
-    os.makedirs(b.RAW_DIR, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="portcullis-lb-bench-")
-    b.PROCS = b.Procs(os.environ.get("BENCH_PIDFILE"))
-    atexit.register(b.PROCS.stop_all)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, b._signal_exit)
-    jar = b.resolve_jar()
+    tmp, jar, _ = b.start_harness("portcullis-lb-bench-", True)
     facts = b.machine_facts()
 
     b.make_bodies(tmp)

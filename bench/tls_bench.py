@@ -36,20 +36,16 @@ BENCH_H2_CLIENTS (16), BENCH_H2_STREAMS (10), BENCH_WARMUP (3 s), BENCH_WARMUP_P
 BENCH_BACKEND_WORKERS (2), PORTCULLIS_JAR.
 """
 import argparse
-import atexit
-import datetime
 import json
 import os
 import re
 import resource
 import shlex
-import signal
 import socket
 import ssl
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ from importing bench.py
@@ -555,19 +551,10 @@ def main():
     cfg.warm_other = b.env_int("BENCH_WARMUP", 3)
     cfg.backend_workers = b.env_int("BENCH_BACKEND_WORKERS", 2)
 
-    for tool in ["nginx", "curl", "openssl", "wrk"] + (["h2load"] if "h2" in scenarios else []) \
-            + (["haproxy"] if "haproxy" in proxies else []) + (["java"] if "portcullis" in proxies else []):
-        if not b.shutil.which(tool):
-            raise SystemExit(f"ERROR: {tool} not found (run bench/run.sh tls, which installs it)")
-
-    os.makedirs(b.RAW_DIR, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="portcullis-tls-bench-")
-    b.PROCS = b.Procs(os.environ.get("BENCH_PIDFILE"))
-    atexit.register(b.PROCS.stop_all)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, b._signal_exit)
-    jar = b.resolve_jar() if "portcullis" in proxies else None
-    tag = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    b.require_tools(["nginx", "curl", "openssl", "wrk"] + (["h2load"] if "h2" in scenarios else [])
+                    + (["haproxy"] if "haproxy" in proxies else []) + (["java"] if "portcullis" in proxies else []),
+                    "bench/run.sh tls")
+    tmp, jar, tag = b.start_harness("portcullis-tls-bench-", "portcullis" in proxies)
     facts, versions = b.machine_facts(), tool_versions()
     started = time.time()
     b.log(f"temp dir {tmp}; proxies {proxies}; scenarios {scenarios}; workers {workers_list}; "
