@@ -46,6 +46,8 @@ public final class ProxyMetrics {
     final Counter webSockets;
     final Gauge activeWebSockets;
     final Counter webSocketBytes;
+    final Counter compressedResponses;
+    final Counter compressionBytes;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -54,6 +56,7 @@ public final class ProxyMetrics {
     private final ConcurrentMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
     private final ConcurrentMap<EndpointKey, EndpointStats> endpoints = new ConcurrentHashMap<>();
     private final ConcurrentMap<RouteKey, MirrorStats> mirrors = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, CompressionStats> compression = new ConcurrentHashMap<>();
 
     private record RouteKey(String listener, String route, String upstream) {}
 
@@ -182,6 +185,18 @@ public final class ProxyMetrics {
                 .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);
+        compressedResponses = Counter.builder()
+                .name("portcullis_compressed_responses_total")
+                .help("Response bodies compressed by the proxy (route compress), by algorithm (br, zstd, gzip)")
+                .labelNames("route", "algorithm")
+                .withoutExemplars()
+                .register(registry);
+        compressionBytes = Counter.builder()
+                .name("portcullis_compression_bytes_total")
+                .help("Bytes into (direction in) and out of (direction out) the response compressors, by algorithm")
+                .labelNames("route", "algorithm", "direction")
+                .withoutExemplars()
+                .register(registry);
         accessLogDropped = Counter.builder()
                 .name("portcullis_access_log_dropped_total")
                 .help("Access log lines dropped because the writer fell behind or could not write")
@@ -212,6 +227,11 @@ public final class ProxyMetrics {
     public MirrorStats mirror(String listener, String route, String mirrorUpstream) {
         return mirrors.computeIfAbsent(new RouteKey(listener, route, mirrorUpstream),
                 k -> new MirrorStats(this, k.listener(), k.route(), k.upstream()));
+    }
+
+    /** Compression counters of one route; the same name gives the same instance. */
+    public CompressionStats compression(String route) {
+        return compression.computeIfAbsent(route, r -> new CompressionStats(this, r));
     }
 
     /** Stats of one listener; the same name gives the same instance. */
