@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * The route's {@code types}, matched against a Content-Type without allocating: parameters ({@code ; charset=...})
  * and case are ignored, {@code text/*} matches any text type, {@code *}{@code /*} any type. gRPC bodies
- * ({@code application/grpc}, {@code application/grpc+proto}, ...) never match: gRPC has its own per-message
- * compression, and a gRPC client cannot read an HTTP content coding.
+ * ({@code application/grpc}, {@code application/grpc+proto}, {@code application/grpc-web}, ...) never match: gRPC
+ * has its own per-message compression, and gRPC clients do not expect an HTTP content coding.
  */
 final class MediaTypes {
     private static final String GRPC = "application/grpc";
@@ -65,6 +65,6 @@ final class MediaTypes {
 
     private static boolean isGrpc(String v, int s, int e) {
         int n = GRPC.length();
-        return e - s >= n && v.regionMatches(true, s, GRPC, 0, n) && (e - s == n || v.charAt(s + n) == '+');
+        return e - s >= n && v.regionMatches(true, s, GRPC, 0, n);
     }
 }
