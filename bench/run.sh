@@ -5,6 +5,7 @@
 #        bench/run.sh lb [--rounds 3]      Portcullis throughput with each balancing algorithm
 #        bench/run.sh tls [--rounds 3] [--duration 10] [--scenarios keepalive,handshake,h2]
 #                                          TLS keep-alive, new TLS connection per request, HTTP/2 (h2load)
+#        bench/run.sh compress [--rounds 2]   compression throughput per algorithm, beside nginx gzip
 # Env:   BENCH_DURATION (10) BENCH_CONNECTIONS (64) BENCH_CONNECTIONS_1M (16)
 #        BENCH_THREADS (2) BENCH_ROUNDS (3) BENCH_WARMUP (3) BENCH_WARMUP_PORTCULLIS (10)
 #        PORTCULLIS_JAR (target/portcullis.jar, relative to the repo root)
@@ -58,6 +59,9 @@ if [ "${1:-}" = lb ]; then
 elif [ "${1:-}" = tls ]; then
   shift
   python3 bench/tls_bench.py "$@"       # TLS keep-alive, full handshakes, HTTP/2 (bench/README.md)
+elif [ "${1:-}" = compress ]; then
+  shift
+  python3 bench/compress_bench.py "$@"  # compression throughput per algorithm (bench/README.md)
 else
   python3 bench/bench.py "$@"
 fi
