@@ -28,11 +28,11 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as b  # noqa: E402
 
-BACKEND_PORT = 18099        # its own backend port, so it can run beside bench/run.sh's other benchmarks
-PORTCULLIS_PORT = 18096
-NGINX_PORT = 18097          # gzip_comp_level 1 (nginx's default)
-NGINX_SAME_LEVEL_PORT = 18098
-ADMIN_PORT = 19904
+BACKEND_PORT = 18110        # its own backend port, so it can run beside bench/run.sh's other benchmarks
+PORTCULLIS_PORT = 18111
+NGINX_PORT = 18112          # gzip_comp_level 1 (nginx's default)
+NGINX_SAME_LEVEL_PORT = 18113
+ADMIN_PORT = 19906
 PORTCULLIS_GZIP_LEVEL = 5   # GzipEncoder.LEVEL
 DOC = "/data.json"
 
