@@ -10,7 +10,6 @@ import dev.portcullis.testing.H2TestCerts;
 import dev.portcullis.testing.RawBackend;
 import dev.portcullis.testing.TestProxy;
 import dev.portcullis.testing.Wire;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -718,12 +717,5 @@ class CompressionTest {
             }
             return n;
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static byte[] readAll(InputStream in) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        in.transferTo(out);
-        return out.toByteArray();
     }
 }
