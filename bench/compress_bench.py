@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -229,6 +230,8 @@ def main():
     with open(args.out, "w") as f:
         f.write(text)
     b.log(f"wrote {args.out}")
+    b.PROCS.stop_all()
+    shutil.rmtree(tmp, ignore_errors=True)  # kept, with the logs, only when the run failed
 
 
 if __name__ == "__main__":
