@@ -7,6 +7,7 @@
 #                                          TLS keep-alive, new TLS connection per request, HTTP/2 (h2load)
 #        bench/run.sh cache [--rounds 3] [--duration 10] [--sizes 1k,16k,256k] [--only nginx,portcullis,varnish]
 #                                          cache hits beside nginx proxy_cache (and Varnish, when it installs)
+#        bench/run.sh compress [--rounds 2]   compression throughput per algorithm, beside nginx gzip
 # Env:   BENCH_DURATION (10) BENCH_CONNECTIONS (64) BENCH_CONNECTIONS_1M (16)
 #        BENCH_THREADS (2) BENCH_ROUNDS (3) BENCH_WARMUP (3) BENCH_WARMUP_PORTCULLIS (10)
 #        PORTCULLIS_JAR (target/portcullis.jar, relative to the repo root)
@@ -74,6 +75,9 @@ elif [ "${1:-}" = tls ]; then
 elif [ "${1:-}" = cache ]; then
   shift
   python3 bench/cache_bench.py "$@"     # cache hits vs nginx proxy_cache, origin requests counted (bench/README.md)
+elif [ "${1:-}" = compress ]; then
+  shift
+  python3 bench/compress_bench.py "$@"  # compression throughput per algorithm (bench/README.md)
 else
   python3 bench/bench.py "$@"
 fi

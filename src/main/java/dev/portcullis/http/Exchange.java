@@ -1,5 +1,6 @@
 package dev.portcullis.http;
 
+import dev.portcullis.http.filter.ResponseBodyTransform;
 import dev.portcullis.http.router.RequestFacts;
 import dev.portcullis.observe.AccessLogEntry;
 import dev.portcullis.template.Placeholder;
@@ -7,6 +8,7 @@ import dev.portcullis.template.PlaceholderSource;
 import dev.portcullis.tls.TlsInfo;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.Upstream;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
@@ -57,6 +59,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     boolean discardBody;
     /** The connection's TLS facts, looked up on first use; {@link TlsInfo#NONE} on a plain connection. */
     private TlsInfo tls;
+    /** Set by a response filter for the response being written (compression); taken by the writer with the head. */
+    private ResponseBodyTransform bodyTransform;
 
     Exchange(HttpProxyHandler client, HttpRequest request, long startNanos) {
         this.client = client;
@@ -101,6 +105,35 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
 
     public CompiledRoute route() {
         return route;
+    }
+
+    /** The request is a HEAD: the response has the headers of a body, never the body. */
+    public boolean isHead() {
+        return head;
+    }
+
+    /** The client connection's allocator, for buffers written to it. */
+    public ByteBufAllocator alloc() {
+        return client.ctx.alloc();
+    }
+
+    /**
+     * From a response filter's {@code onResponse}: the body of this response goes through {@code transform}. A
+     * transform set before (by another filter) is abandoned: one body, one transform.
+     */
+    public void responseBodyTransform(ResponseBodyTransform transform) {
+        ResponseBodyTransform old = bodyTransform;
+        bodyTransform = transform;
+        if (old != null && old != transform) {
+            old.abandon();
+        }
+    }
+
+    /** The writer takes the transform as it writes the head; from then on it is the writer's to end. */
+    ResponseBodyTransform takeBodyTransform() {
+        ResponseBodyTransform t = bodyTransform;
+        bodyTransform = null;
+        return t;
     }
 
     @Override

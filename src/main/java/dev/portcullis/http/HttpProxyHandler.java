@@ -101,6 +101,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         timer.stop();
+        writer.abandonTransform();
         pipelined.releaseAll();
     }
 
@@ -126,6 +127,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             abortLeg();
             finish(ex);
         }
+        writer.abandonTransform();
         pipelined.releaseAll();
         ctx.fireChannelInactive();
     }
@@ -416,18 +418,17 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     /** @return false when the client cannot take more now (the caller pauses the upstream) */
     boolean onResponseContent(Exchange ex, HttpContent c) {
-        ex.bytesSent += c.content().readableBytes();
         timer.touch();
-        if (c instanceof LastHttpContent) {
+        if (c instanceof LastHttpContent last) {
             ex.responseComplete = true;
             leg = null;
-            writer.last(ex, c);
+            writer.lastContent(ex, last);
             if (ex.requestComplete || writer.closeAfterResponse()) {
                 finish(ex);
             }
             return true;
         }
-        return writer.content(c);
+        return writer.content(ex, c);
     }
 
     void flushIfNeeded() {
@@ -499,6 +500,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private void finish(Exchange ex) {
         if (current != ex) {
             return;
+        }
+        if (!ex.responseComplete) {
+            writer.abandonTransform(); // the body ended early: the encoder's native memory goes now, not at GC
         }
         current = null;
         leg = null;

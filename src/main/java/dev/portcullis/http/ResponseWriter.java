@@ -1,11 +1,15 @@
 package dev.portcullis.http;
 
+import dev.portcullis.http.filter.ResponseBodyTransform;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -14,19 +18,28 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes responses to one client connection: framing and connection headers for the client's HTTP version,
  * HEAD handling in the encoder, one flush per read batch, and closing after the last byte when the
  * connection has to end.
  *
+ * <p>A response filter may put the body through a {@link ResponseBodyTransform} (compression): the writer takes it
+ * with the head, feeds it every chunk, has it flush what it holds whenever the socket is flushed (once per read
+ * batch, so streamed responses keep flowing), and ends it with the last chunk, or abandons it when the exchange
+ * ends early ({@link #abandonTransform}).
+ *
  * <p>On an HTTP/2 stream (one request per child channel) there are no connection headers and no re-framing
  * (DATA frames carry the body); "close after the response" means: once the response ended, a request still
  * being sent is cut with RST_STREAM(NO_ERROR) (RFC 9113 §8.1), and the connection itself goes on.
  */
 final class ResponseWriter {
+    private static final Logger log = LoggerFactory.getLogger(ResponseWriter.class);
     /** How long a closing connection keeps reading (and dropping) what the client still sends. */
     static final long LINGER_MILLIS = 2000;
 
@@ -39,6 +52,12 @@ final class ResponseWriter {
     private boolean unflushed;
     /** The connection ends once the response in progress is written. */
     private boolean closeAfterResponse;
+    /** The body transform of the response in progress, or null. */
+    private ResponseBodyTransform transform;
+    /** The exchange whose response goes through {@link #transform}. */
+    private Exchange transformExchange;
+    /** The transform took chunks since its last flush: it may hold bytes back. */
+    private boolean transformHolds;
 
     ResponseWriter(ChannelHandlerContext ctx, ResponseFraming encoder, ListenerContext listener, boolean http2,
                    BooleanSupplier clientQuiet) {
@@ -69,6 +88,10 @@ final class ResponseWriter {
         if (ex.route != null) {
             ex.route.filters().onResponse(ex, res);
         }
+        ResponseBodyTransform unused = ex.takeBodyTransform();
+        if (unused != null) {
+            unused.abandon(); // proxy-made replies are small and whole: sent as they are
+        }
         ex.bytesSent = res.content().readableBytes();
         connectionHeaders(ex, res);
         encoder.headResponse(ex.head);
@@ -80,11 +103,22 @@ final class ResponseWriter {
     void head(Exchange ex, HttpResponse res, boolean lengthUnknown) {
         ex.responseStarted = true;
         ex.status = res.status().code();
+        boolean hadLength = res.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
+        ex.route.filters().onResponse(ex, res);
+        abandonTransform();
+        transform = ex.takeBodyTransform();
+        transformExchange = transform == null ? null : ex;
+        if (hadLength && !res.headers().contains(HttpHeaderNames.CONTENT_LENGTH) && ex.status != 204
+                && ex.status != 304) {
+            // A filter changes the body's length (compression): re-framed as one of unknown length. For a HEAD the
+            // head says what a GET would get (chunked), and the encoder sends no body.
+            lengthUnknown = true;
+        }
         if (lengthUnknown && !http2) {
-            if (ex.version == HttpVersion.HTTP_1_0) {
-                closeAfterResponse = true;
-            } else {
+            if (ex.version != HttpVersion.HTTP_1_0) {
                 res.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else if (!ex.head) {
+                closeAfterResponse = true;
             }
         }
         if (!ex.requestComplete) {
@@ -92,7 +126,6 @@ final class ResponseWriter {
             // stop at a message boundary we would see, so this connection ends with the response.
             closeAfterResponse = true;
         }
-        ex.route.filters().onResponse(ex, res);
         connectionHeaders(ex, res);
         res.setProtocolVersion(HttpVersion.HTTP_1_1);
         encoder.headResponse(ex.head);
@@ -124,11 +157,82 @@ final class ResponseWriter {
         }
     }
 
-    /** @return false when the client cannot take more now */
-    boolean content(HttpContent c) {
-        ctx.write(c, ctx.voidPromise());
-        unflushed = true;
+    /** A body chunk (not the last). @return false when the client cannot take more now */
+    boolean content(Exchange ex, HttpContent c) {
+        if (transform == null) {
+            ex.bytesSent += c.content().readableBytes();
+            ctx.write(c, ctx.voidPromise());
+            unflushed = true;
+        } else {
+            ByteBuf out;
+            try {
+                out = transform.transform(c.content()); // consumes the chunk's buffer, so c too
+            } catch (RuntimeException e) {
+                transformFailed(ex, e);
+                return false;
+            }
+            transformHolds = true;
+            writeTransformed(ex, out);
+        }
         return ctx.channel().isWritable();
+    }
+
+    /** The last part of an upstream's (or a stored) response, trailers included: through the transform if any. */
+    void lastContent(Exchange ex, LastHttpContent c) {
+        if (transform == null) {
+            ex.bytesSent += c.content().readableBytes();
+            last(ex, c);
+            return;
+        }
+        ResponseBodyTransform t = transform;
+        transform = null;
+        transformExchange = null;
+        transformHolds = false;
+        ByteBuf tail;
+        try {
+            writeTransformed(ex, t.transform(c.content()));
+            tail = t.finish();
+        } catch (RuntimeException e) {
+            transform = t;
+            transformFailed(ex, e);
+            return;
+        }
+        ex.bytesSent += tail.readableBytes();
+        last(ex, c.trailingHeaders().isEmpty() ? new DefaultLastHttpContent(tail)
+                : new DefaultLastHttpContent(tail, c.trailingHeaders()));
+    }
+
+    private void writeTransformed(Exchange ex, ByteBuf out) {
+        if (out.isReadable()) {
+            ex.bytesSent += out.readableBytes();
+            ctx.write(new DefaultHttpContent(out), ctx.voidPromise());
+            unflushed = true;
+        } else {
+            out.release();
+        }
+    }
+
+    /**
+     * The transform broke (a codec error): the body cannot go on, and the head is gone, so the client sees the
+     * connection (or HTTP/2 stream) end, as when an upstream breaks mid-response.
+     */
+    private void transformFailed(Exchange ex, RuntimeException e) {
+        log.warn("listener {}: route {}: transforming the response body failed: {}; {} (request id {})",
+                listener.name(), ex.route == null ? "-" : ex.route.name(), e.toString(),
+                http2 ? "resetting the client's HTTP/2 stream" : "closing the client connection", ex.requestId);
+        abandonTransform();
+        ctx.close();
+    }
+
+    /** The exchange ends without its last chunk (client gone, upstream broke, timeout): the transform is freed. */
+    void abandonTransform() {
+        ResponseBodyTransform t = transform;
+        transform = null;
+        transformExchange = null;
+        transformHolds = false;
+        if (t != null) {
+            t.abandon();
+        }
     }
 
     /**
@@ -178,6 +282,15 @@ final class ResponseWriter {
     }
 
     void flushIfNeeded() {
+        if (transformHolds) {
+            transformHolds = false;
+            try {
+                writeTransformed(transformExchange, transform.flush());
+            } catch (RuntimeException e) {
+                transformFailed(transformExchange, e);
+                return;
+            }
+        }
         if (unflushed) {
             unflushed = false;
             ctx.flush();

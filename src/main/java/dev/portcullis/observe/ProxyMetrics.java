@@ -53,6 +53,8 @@ public final class ProxyMetrics {
     final Counter cacheCollapsed;
     final Counter cacheEvictions;
     final Counter cachePurged;
+    final Counter compressedResponses;
+    final Counter compressionBytes;
     private final CounterDataPoint accessLogDropped;
     private final CounterDataPoint reloadsOk;
     private final CounterDataPoint reloadsRefused;
@@ -62,6 +64,7 @@ public final class ProxyMetrics {
     private final ConcurrentMap<EndpointKey, EndpointStats> endpoints = new ConcurrentHashMap<>();
     private final ConcurrentMap<RouteKey, MirrorStats> mirrors = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, CacheStats> caches = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, CompressionStats> compression = new ConcurrentHashMap<>();
 
     private record RouteKey(String listener, String route, String upstream) {}
 
@@ -212,6 +215,18 @@ public final class ProxyMetrics {
                 .labelNames("zone")
                 .callback(cb -> caches.forEach((zone, stats) -> cb.call(stats.bytes(), zone)))
                 .register(registry);
+        compressedResponses = Counter.builder()
+                .name("portcullis_compressed_responses_total")
+                .help("Response bodies compressed by the proxy (route compress), by algorithm (br, zstd, gzip)")
+                .labelNames("route", "algorithm")
+                .withoutExemplars()
+                .register(registry);
+        compressionBytes = Counter.builder()
+                .name("portcullis_compression_bytes_total")
+                .help("Bytes into (direction in) and out of (direction out) the response compressors, by algorithm")
+                .labelNames("route", "algorithm", "direction")
+                .withoutExemplars()
+                .register(registry);
         accessLogDropped = Counter.builder()
                 .name("portcullis_access_log_dropped_total")
                 .help("Access log lines dropped because the writer fell behind or could not write")
@@ -251,6 +266,11 @@ public final class ProxyMetrics {
 
     private Counter cacheCounter(String name, String help) {
         return Counter.builder().name(name).help(help).labelNames("zone").withoutExemplars().register(registry);
+    }
+
+    /** Compression counters of one route; the same name gives the same instance. */
+    public CompressionStats compression(String route) {
+        return compression.computeIfAbsent(route, r -> new CompressionStats(this, r));
     }
 
     /** Stats of one listener; the same name gives the same instance. */

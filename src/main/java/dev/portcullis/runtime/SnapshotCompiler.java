@@ -12,6 +12,7 @@ import dev.portcullis.http.ListenerRuntime;
 import dev.portcullis.http.RouteTarget;
 import dev.portcullis.http.filter.FilterChain;
 import dev.portcullis.http.filter.HttpFilter;
+import dev.portcullis.http.filters.compression.CompressionFilter;
 import dev.portcullis.http.filters.headers.RequestHeadersFilter;
 import dev.portcullis.http.filters.headers.ResponseHeadersFilter;
 import dev.portcullis.http.filters.rewrite.PathRewriteFilter;
@@ -137,6 +138,13 @@ public final class SnapshotCompiler {
         }
         if (r.rewrite() != null) {
             filters.add(new PathRewriteFilter(r.rewrite()));
+        }
+        if (r.compress() != null) {
+            // Before headers.response: the route's own header operations have the last word on the head.
+            CompressionFilter compress = CompressionFilter.of(r.name(), r.compress(), metrics.compression(r.name()));
+            if (compress != null) {
+                filters.add(compress);
+            }
         }
         if (!r.headers().response().isEmpty()) {
             filters.add(new ResponseHeadersFilter(r.headers().response()));
