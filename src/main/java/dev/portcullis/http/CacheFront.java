@@ -2,6 +2,8 @@ package dev.portcullis.http;
 
 import dev.portcullis.cache.policy.CacheControl;
 import dev.portcullis.cache.policy.CacheStatus;
+import dev.portcullis.cache.policy.Conditionals;
+import dev.portcullis.cache.policy.Ranges;
 import dev.portcullis.cache.policy.ServeDecision;
 import dev.portcullis.cache.policy.ServePolicy;
 import dev.portcullis.cache.policy.StoreDecision;
@@ -131,14 +133,19 @@ final class CacheFront implements BodyReceiver {
         HttpHeaders headers = headersOf(stored.meta());
         StoredMeta sm = storedMeta(stored.meta(), headers);
         ServeDecision d = ServePolicy.decide(requestCc, ex.request.headers(), sm, now);
-        if (d instanceof ServeDecision.Fresh) {
+        if (d.hit() && Conditionals.originOnly(ex.request.headers())) {
+            // If-Match / If-Unmodified-Since: only the origin may evaluate them (RFC 9111 section 4.3.2)
+            stored.release();
+            zone().stats().miss();
+            forwardAlone(CacheStatus.Fwd.REQUEST, "origin-conditional");
+        } else if (d instanceof ServeDecision.Fresh) {
             zone().stats().hit();
-            send(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)));
+            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)));
         } else if (d instanceof ServeDecision.Stale s) {
             // max-stale from the client, or stale-while-revalidate (its background refresh is not built yet:
             // the next request after the window revalidates)
             zone().stats().staleServed();
-            send(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)).detail(s.detail()));
+            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)).detail(s.detail()));
         } else if (d instanceof ServeDecision.Validate v) {
             // Not revalidated conditionally yet: the stored response is fetched again and replaced.
             Lookup l = zone().revalidate(stored, variants(ex.request.headers()), client.ctx.executor(),
@@ -324,16 +331,59 @@ final class CacheFront implements BodyReceiver {
         return StoredMeta.of(meta.status(), headers, meta.requestTimeMillis(), meta.responseTimeMillis());
     }
 
+    /**
+     * A stored (complete) response answers this request: the client's own conditionals (304) and a single byte
+     * range (206, or 416) are answered from it here.
+     */
+    private void answer(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status) {
+        String method = ex.head ? "HEAD" : "GET";
+        HttpHeaders request = ex.request.headers();
+        if (Conditionals.evaluate(method, request, sm) == Conditionals.Outcome.NOT_MODIFIED) {
+            HttpHeaders h = Conditionals.notModifiedHeaders(headers);
+            h.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
+            status.addTo(h);
+            r.release();
+            client.writer.head(ex, new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED, h),
+                    false);
+            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+            return;
+        }
+        Ranges.Decision range = Ranges.decide(method, request, sm, r.bodyLength());
+        if (range instanceof Ranges.Partial part) {
+            headers.set(HttpHeaderNames.CONTENT_RANGE, part.contentRange());
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, part.size());
+            send(r, HttpResponseStatus.PARTIAL_CONTENT, headers, sm, now, status, part.first(), part.last() + 1);
+        } else if (range instanceof Ranges.Unsatisfiable u) {
+            HttpHeaders h = new DefaultHttpHeaders();
+            h.set(HttpHeaderNames.CONTENT_RANGE, u.contentRange());
+            h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            h.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
+            status.addTo(h);
+            r.release();
+            client.writer.head(ex, new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, h), false);
+            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            send(r, headers, sm, now, status);
+        }
+    }
+
     /** Writes the stored head and streams the body; takes over the caller's reference on {@code r}. */
     private void send(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status) {
         ResponseMeta meta = r.meta();
-        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(meta.status(), meta.reason()), headers);
+        send(r, HttpResponseStatus.valueOf(meta.status(), meta.reason()), headers, sm, now, status, 0,
+                Long.MAX_VALUE);
+    }
+
+    private void send(StoredResponse r, HttpResponseStatus code, HttpHeaders headers, StoredMeta sm, long now,
+                      CacheStatus status, long from, long to) {
+        ResponseMeta meta = r.meta();
+        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, code, headers);
         headers.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
         status.addTo(headers);
         boolean bodyless = meta.status() == 204 || meta.status() == 304 || meta.status() < 200;
         boolean lengthUnknown = false;
-        if (!bodyless) {
+        if (!bodyless && from == 0 && to == Long.MAX_VALUE) {
             if (r.body().isSealed()) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH, r.bodyLength());
             } else if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
@@ -346,7 +396,7 @@ final class CacheFront implements BodyReceiver {
             client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
             return;
         }
-        BodySubscription sub = r.body().subscribe(client.ctx.executor(), this);
+        BodySubscription sub = r.body().subscribe(client.ctx.executor(), this, from, to);
         r.release(); // the subscription holds its own
         if (!sub.isDone()) {
             sending = sub;

@@ -231,4 +231,59 @@ class CacheProxyTest {
             assertThat(get(p, "/up").body()).isEqualTo("ok");
         }
     }
+
+    @Test
+    void theClientsConditionalsAreAnsweredFromTheCache() throws Exception {
+        try (CountingOrigin origin = CountingOrigin.start(r -> Reply.ok("etagged", "Cache-Control", "max-age=60",
+                "ETag", "\"v1\"", "Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"));
+             TestProxy p = TestProxy.start(yaml(origin, ""))) {
+            get(p, "/e");
+            HttpResponse<String> inm = get(p, "/e", "If-None-Match", "\"v1\"");
+            assertThat(inm.statusCode()).isEqualTo(304);
+            assertThat(inm.body()).isEmpty();
+            assertThat(inm.headers().firstValue("ETag")).hasValue("\"v1\"");
+            assertThat(cacheStatus(inm)).contains("hit");
+            assertThat(get(p, "/e", "If-None-Match", "\"v2\"").statusCode()).isEqualTo(200);
+            assertThat(get(p, "/e", "If-Modified-Since", "Tue, 02 Jan 2024 00:00:00 GMT").statusCode())
+                    .isEqualTo(304);
+            assertThat(get(p, "/e", "If-Modified-Since", "Sun, 31 Dec 2023 00:00:00 GMT").body())
+                    .isEqualTo("etagged");
+            assertThat(origin.count("GET /e")).isEqualTo(1);
+            // If-Match is the origin's to evaluate
+            HttpResponse<String> ifMatch = get(p, "/e", "If-Match", "\"v1\"");
+            assertThat(cacheStatus(ifMatch)).contains("fwd=request");
+            assertThat(origin.count("GET /e")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aSingleRangeIsCutFromTheStoredResponseAndARangeMissStoresNothing() throws Exception {
+        try (CountingOrigin origin = CountingOrigin.start(r -> {
+            String range = r.header("Range");
+            if (range != null && range.equals("bytes=0-3")) {
+                return Reply.ok("0123", "Cache-Control", "max-age=60", "Content-Range", "bytes 0-3/10").status(206);
+            }
+            return Reply.ok("0123456789", "Cache-Control", "max-age=60");
+        });
+             TestProxy p = TestProxy.start(yaml(origin, ""))) {
+            HttpResponse<String> rangeMiss = get(p, "/r", "Range", "bytes=0-3");
+            assertThat(rangeMiss.statusCode()).isEqualTo(206);
+            assertThat(rangeMiss.body()).isEqualTo("0123");
+            assertThat(cacheStatus(rangeMiss)).contains("fwd=miss").contains("detail=partial-content");
+            assertThat(get(p, "/r").body()).isEqualTo("0123456789"); // the 206 was not stored
+            assertThat(origin.count("GET /r")).isEqualTo(2);
+            HttpResponse<String> part = get(p, "/r", "Range", "bytes=2-4");
+            assertThat(part.statusCode()).isEqualTo(206);
+            assertThat(part.body()).isEqualTo("234");
+            assertThat(part.headers().firstValue("Content-Range")).hasValue("bytes 2-4/10");
+            assertThat(cacheStatus(part)).contains("hit");
+            HttpResponse<String> suffix = get(p, "/r", "Range", "bytes=-3");
+            assertThat(suffix.body()).isEqualTo("789");
+            HttpResponse<String> bad = get(p, "/r", "Range", "bytes=50-60");
+            assertThat(bad.statusCode()).isEqualTo(416);
+            assertThat(bad.headers().firstValue("Content-Range")).hasValue("bytes */10");
+            assertThat(origin.count("GET /r")).isEqualTo(2);
+            assertThat(get(p, "/r").statusCode()).isEqualTo(200); // still serving after a bad range
+        }
+    }
 }
