@@ -286,4 +286,22 @@ class CacheProxyTest {
             assertThat(get(p, "/r").statusCode()).isEqualTo(200); // still serving after a bad range
         }
     }
+
+    @Test
+    void requestDirectivesAreHonoured() throws Exception {
+        try (CountingOrigin origin = CountingOrigin.start(r -> Reply.ok("d", "Cache-Control", "max-age=60"));
+             TestProxy p = TestProxy.start(yaml(origin, ""))) {
+            HttpResponse<String> onlyIfCached = get(p, "/d", "Cache-Control", "only-if-cached");
+            assertThat(onlyIfCached.statusCode()).isEqualTo(504);
+            assertThat(origin.count("GET /d")).isZero();
+            get(p, "/d");
+            assertThat(get(p, "/d", "Cache-Control", "only-if-cached").statusCode()).isEqualTo(200);
+            // no-cache from the client: not served without the origin (fetched again and stored anew)
+            HttpResponse<String> noCache = get(p, "/d", "Cache-Control", "no-cache");
+            assertThat(cacheStatus(noCache)).contains("fwd=request").contains("stored");
+            assertThat(origin.count("GET /d")).isEqualTo(2);
+            assertThat(cacheStatus(get(p, "/d"))).contains("hit");
+            assertThat(origin.count("GET /d")).isEqualTo(2);
+        }
+    }
 }
