@@ -304,4 +304,27 @@ class CacheProxyTest {
             assertThat(origin.count("GET /d")).isEqualTo(2);
         }
     }
+
+    @Test
+    void http2ClientsGetHitsToo() throws Exception {
+        try (CountingOrigin origin = CountingOrigin.start(r -> Reply.ok("over h2", "Cache-Control", "max-age=60"));
+             TestProxy p = TestProxy.start(yaml(origin, ""))) {
+            String url = "http://127.0.0.1:" + p.port("web") + "/h2";
+            assertThat(curl("--http2-prior-knowledge", url)).contains("over h2").contains("fwd=miss");
+            String hit = curl("--http2-prior-knowledge", url);
+            assertThat(hit).contains("over h2").contains("cache-status: portcullis; hit").endsWith("2 200");
+            assertThat(curl("--http2-prior-knowledge", "-I", url)).contains("cache-status: portcullis; hit")
+                    .contains("content-length: 7");
+            assertThat(origin.count("GET /h2")).isEqualTo(1);
+        }
+    }
+
+    private static String curl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-i", "-o", "-", "-w", "\\n%{http_version} %{response_code}"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return out.replace("\r", "");
+    }
 }
