@@ -11,6 +11,8 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 /** The top-level {@code caches} zones and a route's {@code cache}. */
 final class CacheReader {
     static final long MAX_SIZE = 1L << 50;
+    /** No disk tier is built yet: {@code disk} is refused (as unsupported) instead of read and ignored. */
+    static final boolean DISK_TIER = false;
 
     private CacheReader() {
     }
@@ -24,7 +26,8 @@ final class CacheReader {
                 continue;
             }
             Section z = Section.of(errors, e.value(), e.path(), e.keyNode());
-            z.keys(List.of("memory", "disk", "max_object_size"), List.of("shared"));
+            // the memory tier only, for now: a disk or shared tier is refused rather than silently not used
+            z.keys(List.of("memory", "max_object_size"), List.of("disk", "shared"));
             long memory = z.size("memory", CacheZoneConfig.DEFAULT_MEMORY, MAX_SIZE);
             long maxObject = z.size("max_object_size", Math.min(CacheZoneConfig.DEFAULT_MAX_OBJECT_SIZE, memory),
                     MAX_SIZE);
@@ -33,7 +36,7 @@ final class CacheReader {
                         + memory + " bytes); an object must fit in memory while it is filled");
             }
             CacheZoneConfig.Disk disk = null;
-            if (z.has("disk")) {
+            if (DISK_TIER && z.has("disk")) {
                 Section d = z.section("disk");
                 d.keys(List.of("path", "size"), List.of());
                 if (!d.has("path")) {

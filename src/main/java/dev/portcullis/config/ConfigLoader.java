@@ -26,9 +26,8 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
  */
 public final class ConfigLoader {
     static final List<String> KEYS = List.of(
-            "workers", "transport", "shutdown_timeout", "admin", "access_log", "listeners", "upstreams");
-    /** {@code caches} is read by {@link CacheReader} but refused until the proxy serves from the cache. */
-    static final List<String> UNSUPPORTED = List.of("redis", "caches", "consumers");
+            "workers", "transport", "shutdown_timeout", "admin", "access_log", "listeners", "upstreams", "caches");
+    static final List<String> UNSUPPORTED = List.of("redis", "consumers");
     public static final HostPort DEFAULT_ADMIN_BIND = new HostPort("127.0.0.1", 9901);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
@@ -131,8 +130,7 @@ public final class ConfigLoader {
             upstreams.put(e.key(), UpstreamReader.read(e.key(), Section.of(errors, e.value(), e.path(), e.keyNode())));
         }
         semantics.check(upstreams.keySet());
-        Map<String, CacheZoneConfig> caches = UNSUPPORTED.contains("caches") ? Map.of()
-                : CacheReader.zones(top.section("caches"), errors);
+        Map<String, CacheZoneConfig> caches = CacheReader.zones(top.section("caches"), errors);
         semantics.checkCaches(caches.keySet());
         if (!errors.isEmpty()) {
             return null;

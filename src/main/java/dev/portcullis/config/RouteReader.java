@@ -12,10 +12,9 @@ import java.util.Set;
 /** {@code listeners[].routes[]} and {@code listeners[].defaults}. */
 final class RouteReader {
     static final List<String> KEYS = List.of("name", "match", "headers", "rewrite", "upstream", "split", "redirect",
-            "respond", "timeout", "retry", "mirror", "compress");
-    /** {@code cache} is read by {@link CacheReader} but refused until the proxy serves from the cache. */
+            "respond", "timeout", "retry", "mirror", "compress", "cache");
     static final List<String> UNSUPPORTED = List.of(
-            "access", "auth", "rate_limit", "cors", "cache");
+            "access", "auth", "rate_limit", "cors");
     /** A route that sets one of these replaces all of them from the listener's defaults. */
     static final Set<String> ACTIONS = Set.of("upstream", "split", "redirect", "respond");
     static final Set<Integer> REDIRECT_STATUSES = Set.of(301, 302, 303, 307, 308);
@@ -53,7 +52,7 @@ final class RouteReader {
         Duration timeout = route.duration("timeout", null, false);
         RetryConfig retry = RetryReader.read(route);
         MirrorConfig mirror = mirror(route);
-        RouteCacheConfig cache = UNSUPPORTED.contains("cache") ? null : CacheReader.route(route, semantics);
+        RouteCacheConfig cache = CacheReader.route(route, semantics);
         CompressConfig compress = CompressReader.read(route);
         return new RouteConfig(null, match, headers, rewrite, action, timeout, retry, mirror, cache, compress);
     }

@@ -13,9 +13,10 @@ import dev.portcullis.upstream.Upstream;
  * @param timeoutNanos whole-response deadline; 0 when the route sets none
  * @param retry        never null
  * @param mirror       null when the route mirrors nothing
+ * @param cache        null when the route does not cache
  */
 public record CompiledRoute(String name, RouteTarget target, FilterChain filters, RouteStats stats,
-                            long timeoutNanos, RetryConfig retry, Mirror mirror) {
+                            long timeoutNanos, RetryConfig retry, Mirror mirror, RouteCache cache) {
 
     /**
      * Copies of {@code percent} of requests go to {@code upstream}.

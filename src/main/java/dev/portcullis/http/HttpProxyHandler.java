@@ -63,6 +63,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private UpstreamLeg leg;
     /** The copy of the current request for the route's mirror, while it takes body chunks; else null. */
     private MirrorLeg mirror;
+    /** The cache in front of the current exchange, on a caching route; else null. */
+    private CacheFront cache;
     private PipelinedRequests pipelined;
     private boolean inReadLoop;
     /** The connection is ending: anything read from now on is dropped, never routed or forwarded. */
@@ -278,6 +280,38 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
             }
         }
+        RouteCache rc = ex.route.cache();
+        if (rc != null && CacheFront.applies(ex)) {
+            // Looked up once the request is complete (at once for a GET: its end comes in the same read), so a
+            // hit never answers before the request ended, which would cost the connection its keep-alive.
+            cache = new CacheFront(this, ex, upstream, rc);
+            if (ex.requestComplete) {
+                cache.start();
+            }
+            return;
+        }
+        forward(ex, upstream);
+    }
+
+    /**
+     * The cache sends the request upstream after its lookup (a miss, or a stored response that may not answer):
+     * the request (without a body: see {@link CacheFront#applies}) ended already, so its end goes too.
+     */
+    void forwardFromCache(Exchange ex, Upstream upstream) {
+        forward(ex, upstream);
+        if (mirror != null) {
+            mirror.tee(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        if (leg != null) {
+            leg.sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+            if (!inReadLoop) {
+                leg.flush();
+            }
+        }
+    }
+
+    /** Route filters, then the upstream leg (and the mirror copy). */
+    private void forward(Exchange ex, Upstream upstream) {
         UpstreamRequest.prepare(ex);
         FilterStatus status = ex.route.filters().onRequest(ex);
         if (status instanceof FilterStatus.Respond r) {
@@ -327,6 +361,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         } else {
             c.release();
         }
+        if (last && cache != null && !cache.started() && !ex.responseStarted) {
+            cache.start();
+        }
         if (last && ex.responseComplete) {
             finish(ex);
         }
@@ -373,6 +410,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     /** The upstream's response head, hop-by-hop headers already gone. */
     void onResponseHead(Exchange ex, HttpResponse res, boolean lengthUnknown) {
+        if (cache != null) {
+            cache.onUpstreamHead(res);
+        }
         writer.head(ex, res, lengthUnknown);
     }
 
@@ -418,6 +458,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     /** @return false when the client cannot take more now (the caller pauses the upstream) */
     boolean onResponseContent(Exchange ex, HttpContent c) {
+        if (cache != null) {
+            cache.onUpstreamContent(c); // copies what it stores: before the writer (and a compressor) consumes c
+        }
         timer.touch();
         if (c instanceof LastHttpContent last) {
             ex.responseComplete = true;
@@ -438,6 +481,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream failed before any response byte: answer with the mapped status. */
     void onUpstreamFailure(Exchange ex, int status, String message) {
         leg = null;
+        abortCache();
         if (ex != current || ex.responseStarted) {
             return;
         }
@@ -452,6 +496,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
      */
     void onUpstreamRefused(Exchange ex, LocalReply reply) {
         leg = null;
+        abortCache();
         if (ex != current || ex.responseStarted) {
             return;
         }
@@ -461,6 +506,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream broke after the response head went out: the client sees the connection end. */
     void onUpstreamBrokeMidResponse(Exchange ex, String message) {
         leg = null;
+        abortCache();
         log.warn("listener {}: route {}: upstream {}: {} after the response started; {} (request id {})",
                 listener.name(), ex.route.name(), ex.endpoint, message,
                 http2 ? "resetting the client's HTTP/2 stream" : "closing the client connection", ex.requestId);
@@ -488,6 +534,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (leg != null) {
             leg.clientWritabilityChanged(ctx.channel().isWritable());
         }
+        if (cache != null && ctx.channel().isWritable()) {
+            cache.writable();
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -507,6 +556,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         current = null;
         leg = null;
         endMirror();
+        abortCache(); // a no-op after a complete response: the fill completed and the delivery ended
         record(ex, System.nanoTime());
         if (ex.upgrade && decoder.held()) {
             // The upgrade did not happen: what the client sent after it is HTTP again (decoded in a task of its
@@ -586,6 +636,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             l.abort();
         }
         endMirror();
+        abortCache();
+    }
+
+    private void abortCache() {
+        CacheFront c = cache;
+        if (c != null) {
+            cache = null;
+            c.abort();
+        }
     }
 
     /** The mirror copy goes on alone if it has the whole request; else it is dropped. */
@@ -604,6 +663,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (l != null) {
             l.timedOut();
         }
+        abortCache();
     }
 
     Exchange current() {

@@ -139,22 +139,25 @@ public final class Portcullis {
             return new ReloadOutcome.Refused(List.of("shutting down"));
         }
         PortcullisConfig next;
-        Snapshot s;
+        Snapshot compiled = null;
         try {
             next = source.load();
-            s = SnapshotCompiler.compile(next, snapshot, metrics);
-            supervisor.adopt(s.upstreams().values());
+            compiled = SnapshotCompiler.compile(next, snapshot, metrics);
+            supervisor.adopt(compiled.upstreams().values());
         } catch (ConfigException e) {
             return refused(trigger, e.errors().stream().map(Object::toString).toList());
         } catch (IOException | RuntimeException e) {
+            dropZones(compiled);
             return refused(trigger, List.of(String.valueOf(e.getMessage())));
         }
+        Snapshot s = compiled;
         PortcullisConfig old = snapshot.config();
         AccessLog newLog = accessLog;
         if (!next.accessLog().equals(old.accessLog())) {
             try {
                 newLog = AccessLog.open(next.accessLog(), metrics);
             } catch (IOException e) {
+                dropZones(s);
                 return refused(trigger, List.of("access_log: cannot open " + next.accessLog().path() + ": "
                         + e.getMessage()));
             }
@@ -173,6 +176,7 @@ public final class Portcullis {
                     if (newLog != accessLog) {
                         newLog.close();
                     }
+                    dropZones(s);
                     return refused(trigger, List.of(e.getMessage()));
                 }
             }
@@ -211,6 +215,7 @@ public final class Portcullis {
         snapshot = s;
         supervisor.activate(s.upstreams().values());
         retireReplacedUpstreams(previous, s);
+        previous.closeZonesNotIn(s); // readers in flight keep their bodies; the memory goes as they finish
         if (oldLog != newLog) {
             // Requests in flight may still log to the old one for a moment.
             // (closing joins its writer thread: never on an event loop)
@@ -246,6 +251,14 @@ public final class Portcullis {
         });
         if (!gone.isEmpty()) {
             pools.retire(gone);
+        }
+    }
+
+    /** A reload compiled {@code s} but was refused: its new zones go, and the running ones report sizes again. */
+    private void dropZones(Snapshot s) {
+        if (s != null) {
+            s.closeZonesNotIn(snapshot);
+            snapshot.caches().values().forEach(z -> z.stats().bind(z, z::objects, z::bytes));
         }
     }
 
@@ -326,6 +339,9 @@ public final class Portcullis {
         }
         pools.closeAll();
         supervisor.close();
+        if (snapshot != null) {
+            snapshot.closeZonesNotIn(null);
+        }
         if (admin != null) {
             admin.stop();
         }

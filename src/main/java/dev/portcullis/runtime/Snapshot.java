@@ -1,5 +1,6 @@
 package dev.portcullis.runtime;
 
+import dev.portcullis.cache.store.CacheZone;
 import dev.portcullis.config.PortcullisConfig;
 import dev.portcullis.http.ListenerRuntime;
 import dev.portcullis.upstream.Upstream;
@@ -8,7 +9,17 @@ import java.util.Map;
 /**
  * One loaded config, compiled: listeners with their route tables, and the upstream registry. Immutable; a
  * reload builds a new one and swaps it in, while requests in flight keep the objects they started with.
+ *
+ * @param caches the cache zones by name; a zone whose config did not change is the previous snapshot's own
  */
 public record Snapshot(PortcullisConfig config, Map<String, ListenerRuntime> listeners,
-                       Map<String, Upstream> upstreams) {
+                       Map<String, Upstream> upstreams, Map<String, CacheZone> caches) {
+    /** Closes the zones of this snapshot that {@code other} does not use (null: all of them). */
+    public void closeZonesNotIn(Snapshot other) {
+        caches.forEach((name, zone) -> {
+            if (other == null || other.caches().get(name) != zone) {
+                zone.close();
+            }
+        });
+    }
 }

@@ -1,5 +1,8 @@
 package dev.portcullis.runtime;
 
+import dev.portcullis.cache.policy.CacheKeys;
+import dev.portcullis.cache.store.CacheZone;
+import dev.portcullis.config.CacheZoneConfig;
 import dev.portcullis.config.ConfigError;
 import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.ListenerConfig;
@@ -9,6 +12,7 @@ import dev.portcullis.config.RouteConfig;
 import dev.portcullis.config.UpstreamConfig;
 import dev.portcullis.http.CompiledRoute;
 import dev.portcullis.http.ListenerRuntime;
+import dev.portcullis.http.RouteCache;
 import dev.portcullis.http.RouteTarget;
 import dev.portcullis.http.filter.FilterChain;
 import dev.portcullis.http.filter.HttpFilter;
@@ -61,18 +65,40 @@ public final class SnapshotCompiler {
                 upstreams.put(u.name(), compileUpstream(u, old, metrics, file, errors));
             }
         }
+        Map<String, CacheZone> zones = zones(cfg, previous, metrics);
         Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
         for (ListenerConfig l : cfg.listeners()) {
             List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
             for (RouteConfig r : l.routes()) {
-                entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, metrics), r.match()));
+                entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, zones, metrics), r.match()));
             }
             listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries), serverTls(l, file, errors)));
         }
+        Snapshot next = new Snapshot(cfg, Map.copyOf(listeners), upstreams, Map.copyOf(zones));
         if (!errors.isEmpty()) {
+            next.closeZonesNotIn(previous);
             throw new ConfigException(errors);
         }
-        return new Snapshot(cfg, Map.copyOf(listeners), upstreams);
+        return next;
+    }
+
+    /**
+     * The cache zones: a zone whose config is unchanged is taken over with everything it stores; a new or changed
+     * one starts empty (the caller closes the replaced ones once the new snapshot is in force, or the new ones if
+     * it is not).
+     */
+    private static Map<String, CacheZone> zones(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics) {
+        Map<String, CacheZone> zones = new LinkedHashMap<>();
+        for (CacheZoneConfig z : cfg.caches().values()) {
+            CacheZone old = previous == null ? null : previous.caches().get(z.name());
+            PortcullisConfig prevCfg = previous == null ? null : previous.config();
+            if (old != null && prevCfg != null && z.equals(prevCfg.caches().get(z.name()))) {
+                zones.put(z.name(), old);
+            } else {
+                zones.put(z.name(), new CacheZone(z, metrics.cache(z.name())));
+            }
+        }
+        return zones;
     }
 
     /** The listener's TLS contexts; certificate problems become config errors naming the certificate's entry. */
@@ -131,7 +157,7 @@ public final class SnapshotCompiler {
     }
 
     private static CompiledRoute compileRoute(String listener, RouteConfig r, Map<String, Upstream> upstreams,
-                                              ProxyMetrics metrics) {
+                                              Map<String, CacheZone> zones, ProxyMetrics metrics) {
         List<HttpFilter> filters = new ArrayList<>();
         if (!r.headers().request().isEmpty()) {
             filters.add(new RequestHeadersFilter(r.headers().request()));
@@ -177,6 +203,10 @@ public final class SnapshotCompiler {
         if (stats == null) {
             stats = metrics.route(listener, r.name(), upstreamName);
         }
-        return new CompiledRoute(r.name(), target, new FilterChain(filters), stats, timeout, r.retry(), mirror);
+        RouteCache cache = r.cache() == null || !(target instanceof RouteTarget.ToUpstream
+                || target instanceof RouteTarget.Split) ? null
+                : RouteCache.of(zones.get(r.cache().zone()), new CacheKeys(r.cache().key()), timeout);
+        return new CompiledRoute(r.name(), target, new FilterChain(filters), stats, timeout, r.retry(), mirror,
+                cache);
     }
 }

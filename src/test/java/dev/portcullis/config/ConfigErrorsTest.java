@@ -76,7 +76,7 @@ class ConfigErrorsTest {
                 """)).containsExactly("t.yaml:5: listeners[0].routes[0].match.pathprefix: unknown key 'pathprefix'; did you mean 'path_prefix'?");
         assertThat(errors("wrkers: 2\n" + LISTENER)).containsExactly("t.yaml:1: wrkers: unknown key 'wrkers'; did you mean 'workers'?");
         assertThat(errors("zzzzzzzzzz: 2\n" + LISTENER)).containsExactly("t.yaml:1: zzzzzzzzzz: unknown key 'zzzzzzzzzz'; "
-                + "expected one of: workers, transport, shutdown_timeout, admin, access_log, listeners, upstreams");
+                + "expected one of: workers, transport, shutdown_timeout, admin, access_log, listeners, upstreams, caches");
     }
 
     @Test
@@ -88,7 +88,7 @@ class ConfigErrorsTest {
                     bind: 127.0.0.1:8080
                     protocol: https
                     tls: { self_signed: true }
-                    defaults: { cache: default }
+                    defaults: { cache: nozone }
                     routes:
                       - auth: { basic: {} }
                         rate_limit: { rate: 100/s }
@@ -103,11 +103,27 @@ class ConfigErrorsTest {
                     proxy_protocol: v2
                 """)).containsExactly(
                 "t.yaml:1: redis: 'redis' is not supported in this version yet",
-                "t.yaml:7: listeners[0].defaults.cache: 'cache' is not supported in this version yet",
+                "t.yaml:7: listeners[0].defaults.cache: unknown cache zone 'nozone'; no cache zones are defined (top-level 'caches')",
                 "t.yaml:9: listeners[0].routes[0].auth: 'auth' is not supported in this version yet",
                 "t.yaml:10: listeners[0].routes[0].rate_limit: 'rate_limit' is not supported in this version yet",
                 "t.yaml:14: listeners[1].mode: mode 'forward' is not supported in this version yet",
                 "t.yaml:19: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
+    }
+
+    @Test
+    void cacheZonesRefuseTheTiersNotBuiltYet() {
+        assertThat(errors("""
+                caches:
+                  default: { memory: 1MiB, disk: { path: /tmp/c, size: 1GiB }, shared: redis }
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:8080
+                    routes: [ { upstream: backend, cache: default } ]
+                upstreams:
+                  backend: { endpoints: [127.0.0.1:9001] }
+                """)).containsExactly(
+                "t.yaml:2: caches.default.disk: 'disk' is not supported in this version yet",
+                "t.yaml:2: caches.default.shared: 'shared' is not supported in this version yet");
     }
 
     @Test

@@ -1,0 +1,471 @@
+package dev.portcullis.http;
+
+import dev.portcullis.cache.policy.CacheControl;
+import dev.portcullis.cache.policy.CacheStatus;
+import dev.portcullis.cache.policy.Conditionals;
+import dev.portcullis.cache.policy.Ranges;
+import dev.portcullis.cache.policy.ServeDecision;
+import dev.portcullis.cache.policy.ServePolicy;
+import dev.portcullis.cache.policy.StoreDecision;
+import dev.portcullis.cache.policy.Storability;
+import dev.portcullis.cache.policy.StoredMeta;
+import dev.portcullis.cache.policy.VaryKey;
+import dev.portcullis.cache.store.AbortReason;
+import dev.portcullis.cache.store.BodyReceiver;
+import dev.portcullis.cache.store.BodySubscription;
+import dev.portcullis.cache.store.CacheZone;
+import dev.portcullis.cache.store.Fill;
+import dev.portcullis.cache.store.FollowOutcome;
+import dev.portcullis.cache.store.HeaderList;
+import dev.portcullis.cache.store.Lookup;
+import dev.portcullis.cache.store.ResponseMeta;
+import dev.portcullis.cache.store.StoredResponse;
+import dev.portcullis.cache.store.VariantKeys;
+import dev.portcullis.upstream.Upstream;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cache in front of one exchange of a caching route (GET or HEAD without a body): looks the request up once it
+ * is complete, then either serves a stored response, waits for another request's fetch of the same object
+ * (collapsed forwarding), or goes upstream and fills the entry while the response streams to the client. Lives on
+ * the client connection's event loop, like the exchange.
+ *
+ * <p>Policy decisions come from {@code cache.policy} (Storability, ServePolicy); the store ({@code cache.store})
+ * holds bodies and fills. Hits are written through {@link ResponseWriter} like upstream responses, so route
+ * response filters (and compression) apply to them alike: the cache stores what the origin sent, identity.
+ *
+ * <p>A HEAD that misses goes upstream as a GET (as nginx's {@code proxy_cache_convert_head}), so its answer can be
+ * stored; the client gets the head only (the encoder drops the body of a response to HEAD).
+ */
+final class CacheFront implements BodyReceiver {
+    private static final Logger log = LoggerFactory.getLogger(CacheFront.class);
+
+    private final HttpProxyHandler client;
+    private final Exchange ex;
+    private final Upstream upstream;
+    private final RouteCache cache;
+    private CacheControl requestCc;
+    private String primaryKey;
+    /** The request headers as the client sent them, kept for the leader (filters change the request in place). */
+    private HttpHeaders clientHeaders;
+    private long requestTime;
+    /** Why this request went forward, for Cache-Status; null while it did not. */
+    private CacheStatus.Fwd fwd;
+    private String fwdDetail;
+    /** The fill this request leads, until it ends (stored, declined or aborted). */
+    private Fill fill;
+    /** The fill took the head: body chunks are appended. */
+    private boolean storing;
+    private CompletableFuture<FollowOutcome> following;
+    private BodySubscription sending;
+    private boolean started;
+
+    CacheFront(HttpProxyHandler client, Exchange ex, Upstream upstream, RouteCache cache) {
+        this.client = client;
+        this.ex = ex;
+        this.upstream = upstream;
+        this.cache = cache;
+    }
+
+    /** The cache takes GET and HEAD requests without a body (a body makes a request its own, never a key). */
+    static boolean applies(Exchange ex) {
+        String m = ex.request.method().name();
+        if (!"GET".equals(m) && !"HEAD".equals(m) || ex.upgrade) {
+            return false;
+        }
+        return !HttpUtil.isTransferEncodingChunked(ex.request) && HttpUtil.getContentLength(ex.request, 0L) == 0;
+    }
+
+    boolean started() {
+        return started;
+    }
+
+    private CacheZone zone() {
+        return cache.zone();
+    }
+
+    // ---- lookup ----
+
+    /** The request is complete: look it up. */
+    void start() {
+        started = true;
+        HttpHeaders h = ex.request.headers();
+        requestCc = CacheControl.request(h);
+        String host = h.get(HttpHeaderNames.HOST);
+        primaryKey = cache.keys().key(ex.scheme(), host != null ? host : ex.host, ex.rawUri, h);
+        Lookup l = zone().lookup(primaryKey, variants(h), client.ctx.executor(),
+                Duration.ofNanos(cache.followWaitNanos()));
+        if (l instanceof Lookup.Hit hit) {
+            onStored(hit.response());
+        } else if (l instanceof Lookup.Lead lead) {
+            if (requestCc.onlyIfCached()) {
+                lead.fill().uncacheable(); // nobody fetches it: a follower that came meanwhile goes upstream
+                gatewayTimeout("only-if-cached");
+                return;
+            }
+            lead(lead.fill(), CacheStatus.Fwd.MISS, null);
+        } else {
+            follow(((Lookup.Follow) l).outcome());
+        }
+    }
+
+    /** A stored response was found: the policy decides whether it answers. */
+    private void onStored(StoredResponse stored) {
+        long now = System.currentTimeMillis();
+        HttpHeaders headers = headersOf(stored.meta());
+        StoredMeta sm = storedMeta(stored.meta(), headers);
+        ServeDecision d = ServePolicy.decide(requestCc, ex.request.headers(), sm, now);
+        if (d.hit() && Conditionals.originOnly(ex.request.headers())) {
+            // If-Match / If-Unmodified-Since: only the origin may evaluate them (RFC 9111 section 4.3.2)
+            stored.release();
+            zone().stats().miss();
+            forwardAlone(CacheStatus.Fwd.REQUEST, "origin-conditional");
+        } else if (d instanceof ServeDecision.Fresh) {
+            zone().stats().hit();
+            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)));
+        } else if (d instanceof ServeDecision.Stale s) {
+            // max-stale from the client, or stale-while-revalidate (its background refresh is not built yet:
+            // the next request after the window revalidates)
+            zone().stats().staleServed();
+            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)).detail(s.detail()));
+        } else if (d instanceof ServeDecision.Validate v) {
+            // Not revalidated conditionally yet: the stored response is fetched again and replaced.
+            Lookup l = zone().revalidate(stored, variants(ex.request.headers()), client.ctx.executor(),
+                    Duration.ofNanos(cache.followWaitNanos()));
+            stored.release();
+            if (l instanceof Lookup.Lead lead) {
+                lead(lead.fill(), v.fwd(), v.detail());
+            } else {
+                follow(((Lookup.Follow) l).outcome());
+            }
+        } else if (d instanceof ServeDecision.Forward f) {
+            stored.release();
+            zone().stats().miss();
+            forwardAlone(f.fwd(), f.detail());
+        } else {
+            stored.release();
+            gatewayTimeout(d.detail());
+        }
+    }
+
+    /** The variant key of this request under a stored response's Vary (the store calls it; see VariantKeys). */
+    private static VariantKeys variants(HttpHeaders request) {
+        return vary -> vary.isEmpty() ? VaryKey.NONE : VaryKey.of(varyNames(vary), request);
+    }
+
+    private static List<String> varyNames(String joined) {
+        DefaultHttpHeaders h = new DefaultHttpHeaders(false);
+        h.add(HttpHeaderNames.VARY, joined);
+        return VaryKey.names(h);
+    }
+
+    private void gatewayTimeout(String detail) {
+        client.reply(ex, LocalReply.error(504, "the cache has no usable response and the request said "
+                + detail));
+    }
+
+    // ---- going upstream ----
+
+    /** This request fetches the object for the cache (and for the requests that follow it). */
+    private void lead(Fill f, CacheStatus.Fwd why, String detail) {
+        fill = f;
+        fwd = why;
+        fwdDetail = detail;
+        zone().stats().miss();
+        clientHeaders = ex.request.headers().copy();
+        if (ex.head) {
+            ex.requestLine(); // logged as received
+            ex.request.setMethod(HttpMethod.GET);
+        }
+        requestTime = System.currentTimeMillis();
+        client.forwardFromCache(ex, upstream);
+    }
+
+    /** Upstream without the cache's help: nothing is stored from this response. */
+    private void forwardAlone(CacheStatus.Fwd why, String detail) {
+        fwd = why;
+        fwdDetail = detail;
+        client.forwardFromCache(ex, upstream);
+    }
+
+    /**
+     * The upstream's response head (hop-by-hop fields removed), before it goes to the client: the leader decides
+     * whether it is stored and starts the fill; every forwarded response gets its Cache-Status.
+     */
+    void onUpstreamHead(HttpResponse res) {
+        CacheStatus status = CacheStatus.forward(fwd == null ? CacheStatus.Fwd.MISS : fwd);
+        String detail = fwdDetail;
+        if (fill != null) {
+            long now = System.currentTimeMillis();
+            int code = res.status().code();
+            StoreDecision d = Storability.decide("GET", clientHeaders, requestCc, code, res.headers(),
+                    requestTime, now);
+            if (d instanceof StoreDecision.Store s) {
+                HeaderList stored = storedHeaders(res.headers(), s.stripFields());
+                String vary = stored.joined("vary");
+                String variantKey = variants(clientHeaders).variantKey(vary);
+                ResponseMeta meta = ResponseMeta.of(primaryKey, variantKey, code, res.status().reasonPhrase(),
+                        stored, requestTime, now);
+                long length = HttpUtil.getContentLength(res, -1L);
+                if (fill.begin(meta, length)) {
+                    storing = true;
+                    status.stored(true);
+                } else {
+                    fill = null; // ended by begin: too large
+                    detail = "too-large";
+                }
+            } else {
+                fill.uncacheable();
+                fill = null;
+                detail = d.reason();
+            }
+        }
+        status.fwdStatus(res.status().code());
+        if (detail != null) {
+            status.detail(detail);
+        }
+        status.addTo(res.headers());
+    }
+
+    /** A body chunk from upstream, before the client's writer takes it: the store keeps its own copy. */
+    void onUpstreamContent(HttpContent c) {
+        if (!storing) {
+            return;
+        }
+        if (!fill.append(c.content())) {
+            storing = false; // over max_object_size: the fill ended itself
+            fill = null;
+            return;
+        }
+        if (c instanceof LastHttpContent) {
+            storing = false;
+            Fill f = fill;
+            fill = null;
+            f.complete();
+        }
+    }
+
+    private static HeaderList storedHeaders(HttpHeaders h, List<String> strip) {
+        String[] pairs = new String[h.size() * 2];
+        int n = 0;
+        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
+            var e = it.next();
+            String name = e.getKey().toString();
+            if (strip.contains(name.toLowerCase(Locale.ROOT))) {
+                continue;
+            }
+            if (n == pairs.length) {
+                pairs = java.util.Arrays.copyOf(pairs, pairs.length * 2 + 2);
+            }
+            pairs[n++] = name;
+            pairs[n++] = e.getValue().toString();
+        }
+        return HeaderList.of(n == pairs.length ? pairs : java.util.Arrays.copyOf(pairs, n));
+    }
+
+    // ---- following another request's fetch ----
+
+    private void follow(CompletableFuture<FollowOutcome> outcome) {
+        following = outcome;
+        // completes on this event loop (the store hands it over), or at once when the leader already decided
+        outcome.whenComplete((out, err) -> onFollowed(outcome, out));
+    }
+
+    private void onFollowed(CompletableFuture<FollowOutcome> outcome, FollowOutcome out) {
+        if (following == outcome) {
+            following = null;
+        }
+        if (out == null) {
+            return; // cancelled: the client went away
+        }
+        if (client.current() != ex || ex.responseStarted) {
+            if (out instanceof FollowOutcome.Attached a) {
+                a.response().release();
+            }
+            return;
+        }
+        if (out instanceof FollowOutcome.Attached a) {
+            zone().stats().collapsed();
+            StoredResponse r = a.response();
+            long now = System.currentTimeMillis();
+            HttpHeaders headers = headersOf(r.meta());
+            StoredMeta sm = storedMeta(r.meta(), headers);
+            send(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.MISS).collapsed(true)
+                    .ttl(sm.ttlSeconds(now)));
+        } else {
+            FollowOutcome.GoUpstream g = (FollowOutcome.GoUpstream) out;
+            zone().stats().miss();
+            forwardAlone(g.reason() == FollowOutcome.Reason.VARIANT_MISMATCH ? CacheStatus.Fwd.VARY_MISS
+                    : CacheStatus.Fwd.MISS, g.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        }
+    }
+
+    // ---- serving a stored (or filling) response ----
+
+    private static HttpHeaders headersOf(ResponseMeta meta) {
+        HttpHeaders h = new DefaultHttpHeaders(false);
+        meta.headers().addTo(h);
+        return h;
+    }
+
+    /** Parsed per use: the stored metadata keeps strings only (a later disk tier writes them as they are). */
+    private static StoredMeta storedMeta(ResponseMeta meta, HttpHeaders headers) {
+        return StoredMeta.of(meta.status(), headers, meta.requestTimeMillis(), meta.responseTimeMillis());
+    }
+
+    /**
+     * A stored (complete) response answers this request: the client's own conditionals (304) and a single byte
+     * range (206, or 416) are answered from it here.
+     */
+    private void answer(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status) {
+        String method = ex.head ? "HEAD" : "GET";
+        HttpHeaders request = ex.request.headers();
+        if (Conditionals.evaluate(method, request, sm) == Conditionals.Outcome.NOT_MODIFIED) {
+            HttpHeaders h = Conditionals.notModifiedHeaders(headers);
+            h.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
+            status.addTo(h);
+            r.release();
+            client.writer.head(ex, new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED, h),
+                    false);
+            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+            return;
+        }
+        Ranges.Decision range = Ranges.decide(method, request, sm, r.bodyLength());
+        if (range instanceof Ranges.Partial part) {
+            headers.set(HttpHeaderNames.CONTENT_RANGE, part.contentRange());
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, part.size());
+            send(r, HttpResponseStatus.PARTIAL_CONTENT, headers, sm, now, status, part.first(), part.last() + 1);
+        } else if (range instanceof Ranges.Unsatisfiable u) {
+            HttpHeaders h = new DefaultHttpHeaders();
+            h.set(HttpHeaderNames.CONTENT_RANGE, u.contentRange());
+            h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            h.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
+            status.addTo(h);
+            r.release();
+            client.writer.head(ex, new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, h), false);
+            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            send(r, headers, sm, now, status);
+        }
+    }
+
+    /** Writes the stored head and streams the body; takes over the caller's reference on {@code r}. */
+    private void send(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status) {
+        ResponseMeta meta = r.meta();
+        send(r, HttpResponseStatus.valueOf(meta.status(), meta.reason()), headers, sm, now, status, 0,
+                Long.MAX_VALUE);
+    }
+
+    private void send(StoredResponse r, HttpResponseStatus code, HttpHeaders headers, StoredMeta sm, long now,
+                      CacheStatus status, long from, long to) {
+        ResponseMeta meta = r.meta();
+        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, code, headers);
+        headers.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
+        status.addTo(headers);
+        boolean bodyless = meta.status() == 204 || meta.status() == 304 || meta.status() < 200;
+        boolean lengthUnknown = false;
+        if (!bodyless && from == 0 && to == Long.MAX_VALUE) {
+            if (r.body().isSealed()) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, r.bodyLength());
+            } else if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                lengthUnknown = !ex.head;
+            }
+        }
+        client.writer.head(ex, res, lengthUnknown);
+        if (ex.head || bodyless) {
+            r.release();
+            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+            return;
+        }
+        BodySubscription sub = r.body().subscribe(client.ctx.executor(), this, from, to);
+        r.release(); // the subscription holds its own
+        if (!sub.isDone()) {
+            sending = sub;
+            if (client.ctx.channel().isWritable()) {
+                // the flush at the end of the first batch may have made the channel writable again before
+                // sending was set, and that event found nothing to resume
+                sub.resume();
+            }
+        }
+    }
+
+    @Override
+    public boolean onChunk(ByteBuf chunk) {
+        client.timer.touch();
+        return client.onResponseContent(ex, new DefaultHttpContent(chunk));
+    }
+
+    @Override
+    public void onBatchEnd() {
+        client.flushIfNeeded();
+    }
+
+    @Override
+    public void onComplete() {
+        sending = null;
+        client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    @Override
+    public void onAbort(AbortReason reason, long bytesDelivered) {
+        sending = null;
+        log.warn("listener {}: route {}: the response being stored was cut off ({}) after {} bytes to this client; "
+                + "{} (request id {})", client.listener().name(), ex.route.name(), reason, bytesDelivered,
+                client.http2 ? "resetting the client's HTTP/2 stream" : "closing the client connection",
+                ex.requestId);
+        client.flushIfNeeded();
+        client.ctx.close();
+    }
+
+    /** The client can take more again. */
+    void writable() {
+        BodySubscription s = sending;
+        if (s != null) {
+            s.resume();
+        }
+    }
+
+    // ---- the end ----
+
+    /**
+     * The exchange ended or failed (upstream failure, client gone, timeout): a fill this request leads is aborted
+     * (its followers go upstream, or are cut if they already stream it), a wait or a delivery is cancelled.
+     */
+    void abort() {
+        Fill f = fill;
+        fill = null;
+        storing = false;
+        if (f != null) {
+            f.abort(AbortReason.UPSTREAM_FAILED);
+        }
+        CompletableFuture<FollowOutcome> w = following;
+        following = null;
+        if (w != null) {
+            w.cancel(false);
+        }
+        BodySubscription s = sending;
+        sending = null;
+        if (s != null) {
+            s.cancel();
+        }
+    }
+}
