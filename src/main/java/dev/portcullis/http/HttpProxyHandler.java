@@ -1,5 +1,6 @@
 package dev.portcullis.http;
 
+import dev.portcullis.cache.policy.Invalidation;
 import dev.portcullis.config.ListenerLimits;
 import dev.portcullis.http.filter.FilterStatus;
 import dev.portcullis.observe.AccessLog;
@@ -412,6 +413,10 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     void onResponseHead(Exchange ex, HttpResponse res, boolean lengthUnknown) {
         if (cache != null) {
             cache.onUpstreamHead(res);
+        } else if (ex.route.cache() != null && !Invalidation.isSafe(ex.request.method().name())) {
+            String host = ex.request.headers().get(HttpHeaderNames.HOST);
+            ex.route.cache().invalidateAfter(ex.request.method().name(), res.status().code(), ex.scheme(),
+                    host != null ? host : ex.host, ex.rawUri, res.headers());
         }
         writer.head(ex, res, lengthUnknown);
     }

@@ -327,4 +327,30 @@ class CacheProxyTest {
         assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         return out.replace("\r", "");
     }
+
+    /** RFC 9111 section 4.4: an unsafe method answered 2xx/3xx drops the stored target and its Location. */
+    @Test
+    void anUnsafeMethodInvalidatesItsTargetAndItsSameOriginLocation() throws Exception {
+        try (CountingOrigin origin = CountingOrigin.start(r -> switch (r.method()) {
+                case "POST" -> Reply.ok("made", "Location", "/items/1").status(201);
+                case "DELETE" -> Reply.ok("").status(500);
+                default -> Reply.ok("v " + r.uri(), "Cache-Control", "max-age=60");
+            });
+             TestProxy p = TestProxy.start(yaml(origin, ""))) {
+            get(p, "/items");
+            get(p, "/items/1");
+            get(p, "/other");
+            assertThat(cacheStatus(get(p, "/items"))).contains("hit");
+            assertThat(send(p, "POST", "/items").statusCode()).isEqualTo(201);
+            assertThat(cacheStatus(get(p, "/items"))).as("the POST's target").contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/items/1"))).as("its Location").contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/other"))).as("anything else stays").contains("hit");
+            // a failed unsafe request changes nothing
+            assertThat(send(p, "DELETE", "/other").statusCode()).isEqualTo(500);
+            assertThat(cacheStatus(get(p, "/other"))).contains("hit");
+            assertThat(origin.count("GET /items")).isEqualTo(2);
+            assertThat(origin.count("GET /items/1")).isEqualTo(2);
+            assertThat(origin.count("GET /other")).isEqualTo(1);
+        }
+    }
 }
