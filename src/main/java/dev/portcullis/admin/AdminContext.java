@@ -25,4 +25,7 @@ public interface AdminContext {
     ReloadOutcome reload();
 
     ProxyMetrics metrics();
+
+    /** Purges the cache zones of the running config; @return how many stored responses were removed */
+    int purge(PurgeRequest request);
 }

@@ -69,14 +69,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         try {
-            dispatch(ctx, path, method, read, keepAlive);
+            dispatch(ctx, path, method, read, keepAlive, req.content().toString(StandardCharsets.UTF_8));
         } catch (RuntimeException e) {
             LOG.warn("admin API: {} {} failed", method, path, e);
             send(ctx, error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error: " + e), keepAlive);
         }
     }
 
-    private void dispatch(ChannelHandlerContext ctx, String path, HttpMethod method, boolean read, boolean keepAlive) {
+    private void dispatch(ChannelHandlerContext ctx, String path, HttpMethod method, boolean read, boolean keepAlive,
+                          String body) {
         switch (path) {
             case "/" -> get(ctx, read, keepAlive, () -> dashboardResponse());
             case "/healthz" -> get(ctx, read, keepAlive, () -> text(HttpResponseStatus.OK, "ok\n"));
@@ -97,7 +98,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     methodNotAllowed(ctx, "POST", keepAlive);
                 }
             }
-            case "/api/v1/cache/purge" -> post(ctx, method, keepAlive);
+            case "/api/v1/cache/purge" -> {
+                if (method.equals(HttpMethod.POST)) {
+                    purge(ctx, body, keepAlive);
+                } else {
+                    methodNotAllowed(ctx, "POST", keepAlive);
+                }
+            }
             default -> {
                 java.util.regex.Matcher m = DRAIN.matcher(path);
                 if (m.matches()) {
@@ -121,6 +128,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    private void purge(ChannelHandlerContext ctx, String body, boolean keepAlive) {
+        PurgeRequest request;
+        try {
+            request = PurgeRequest.parse(body);
+        } catch (IllegalArgumentException e) {
+            send(ctx, error(HttpResponseStatus.BAD_REQUEST, e.getMessage()), keepAlive);
+            return;
+        }
+        int purged = context.purge(request);
+        LOG.info("admin API: cache purge {} removed {} stored response(s)", request, purged);
+        send(ctx, json(HttpResponseStatus.OK, Map.of("purged", purged)), keepAlive);
+    }
+
     /** POST drains the endpoint, DELETE puts it back into service. */
     private void drain(ChannelHandlerContext ctx, HttpMethod method, String upstream, String address, boolean keepAlive) {
         if (!method.equals(HttpMethod.POST) && !method.equals(HttpMethod.DELETE)) {
@@ -134,15 +154,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             send(ctx, json(HttpResponseStatus.OK, AdminResponses.endpoint(d.endpoint())), keepAlive);
         } else {
             send(ctx, error(HttpResponseStatus.NOT_FOUND, ((DrainOutcome.NotFound) outcome).message()), keepAlive);
-        }
-    }
-
-    /** Endpoints of the contract that this build does not serve yet. */
-    private void post(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive) {
-        if (method.equals(HttpMethod.POST)) {
-            send(ctx, error(HttpResponseStatus.NOT_IMPLEMENTED, "not available in this build yet"), keepAlive);
-        } else {
-            methodNotAllowed(ctx, "POST", keepAlive);
         }
     }
 

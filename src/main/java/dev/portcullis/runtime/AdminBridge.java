@@ -3,8 +3,13 @@ package dev.portcullis.runtime;
 import dev.portcullis.admin.AdminContext;
 import dev.portcullis.admin.DrainOutcome;
 import dev.portcullis.admin.EndpointView;
+import dev.portcullis.admin.PurgeRequest;
 import dev.portcullis.admin.ReloadOutcome;
 import dev.portcullis.admin.UpstreamView;
+import dev.portcullis.cache.store.CacheZone;
+import dev.portcullis.http.CompiledRoute;
+import dev.portcullis.http.ListenerRuntime;
+import dev.portcullis.http.RouteCache;
 import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.upstream.Endpoint;
 import dev.portcullis.upstream.EndpointState;
@@ -94,5 +99,44 @@ final class AdminBridge implements AdminContext {
     @Override
     public ProxyMetrics metrics() {
         return process.metrics();
+    }
+
+    /**
+     * A URL is keyed the way each caching route keys it (its query shaping applies), in that route's zone, with
+     * every variant and key extension; a prefix is matched against stored keys ({@code scheme://host[:port]/path?query},
+     * scheme and host in lower case, no default port); a tag in every zone.
+     */
+    @Override
+    public int purge(PurgeRequest request) {
+        Snapshot s = process.snapshot();
+        int purged = 0;
+        if (request instanceof PurgeRequest.Url u) {
+            java.net.URI uri = java.net.URI.create(u.url().replace(" ", "%20"));
+            String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
+            String pathAndQuery = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
+                    + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+            java.util.Set<String> done = new java.util.HashSet<>();
+            for (ListenerRuntime l : s.listeners().values()) {
+                for (CompiledRoute r : l.routes().routes()) {
+                    RouteCache rc = r.cache();
+                    if (rc == null) {
+                        continue;
+                    }
+                    String base = rc.keys().base(uri.getScheme(), authority, pathAndQuery);
+                    if (done.add(rc.zone().name() + "\u0000" + base)) {
+                        purged += rc.zone().purgeKey(base) + rc.zone().purgePrefix(base + "\n");
+                    }
+                }
+            }
+        } else if (request instanceof PurgeRequest.Prefix p) {
+            for (CacheZone z : s.caches().values()) {
+                purged += z.purgePrefix(p.prefix());
+            }
+        } else if (request instanceof PurgeRequest.Tag t) {
+            for (CacheZone z : s.caches().values()) {
+                purged += z.purgeTag(t.tag());
+            }
+        }
+        return purged;
     }
 }

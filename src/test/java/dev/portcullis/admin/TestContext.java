@@ -45,4 +45,13 @@ final class TestContext implements AdminContext {
     public ProxyMetrics metrics() {
         return metrics;
     }
+
+    /** The last purge asked for; each purge "removes" 3. */
+    volatile PurgeRequest lastPurge;
+
+    @Override
+    public int purge(PurgeRequest request) {
+        lastPurge = request;
+        return 3;
+    }
 }

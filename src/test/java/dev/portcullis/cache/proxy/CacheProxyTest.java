@@ -353,4 +353,45 @@ class CacheProxyTest {
             assertThat(origin.count("GET /other")).isEqualTo(1);
         }
     }
+
+    static HttpResponse<String> purge(TestProxy p, String json) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.adminPort() + "/api/v1/cache/purge"))
+                .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theAdminApiPurgesByUrlPrefixAndTag() throws Exception {
+        try (CountingOrigin origin = CountingOrigin.start(r -> Reply.ok("v " + r.uri(), "Cache-Control", "max-age=60",
+                "Surrogate-Key", r.uri().startsWith("/t/") ? "blue shared" : "other",
+                "Vary", "Accept-Language"));
+             TestProxy p = TestProxy.start(yaml(origin, ""))) {
+            for (String path : List.of("/u/1", "/s/a", "/s/b", "/t/1", "/t/2", "/keep")) {
+                get(p, path);
+            }
+            get(p, "/u/1", "Accept-Language", "fr"); // a second variant of /u/1
+            String host = "127.0.0.1:" + p.port("web");
+
+            HttpResponse<String> byUrl = purge(p, "{\"url\": \"http://" + host + "/u/1\"}");
+            assertThat(byUrl.statusCode()).isEqualTo(200);
+            assertThat(byUrl.body()).contains("\"purged\":2"); // both variants
+            assertThat(cacheStatus(get(p, "/u/1"))).contains("fwd=miss");
+
+            assertThat(purge(p, "{\"prefix\": \"http://" + host + "/s/\"}").body()).contains("\"purged\":2");
+            assertThat(cacheStatus(get(p, "/s/a"))).contains("fwd=miss");
+
+            assertThat(purge(p, "{\"tag\": \"blue\"}").body()).contains("\"purged\":2");
+            assertThat(cacheStatus(get(p, "/t/2"))).contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/keep"))).as("untouched by all three").contains("hit");
+
+            // bad input: 400 with a reason, the cache untouched
+            assertThat(purge(p, "{\"url\": \"/relative\"}").statusCode()).isEqualTo(400);
+            assertThat(purge(p, "{\"url\": \"http://a/\", \"tag\": \"x\"}").statusCode()).isEqualTo(400);
+            HttpResponse<String> junk = purge(p, "{not json");
+            assertThat(junk.statusCode()).isEqualTo(400);
+            assertThat(junk.body()).contains("not valid JSON");
+            assertThat(purge(p, "{\"colour\": \"red\"}").body()).contains("unknown key 'colour'");
+            assertThat(cacheStatus(get(p, "/keep"))).contains("hit");
+        }
+    }
 }
