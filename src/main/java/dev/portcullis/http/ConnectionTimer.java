@@ -152,7 +152,9 @@ final class ConnectionTimer implements Runnable {
             handler.failExchange(ex, LocalReply.fatal(408, "the request body stalled for longer than idle_timeout"));
         } else if (!ex.responseStarted) {
             handler.timeoutLeg();
-            ex.endpoint.stats().failure();
+            if (ex.endpoint != null) { // null while it waits on another request's cache fill: no endpoint to blame
+                ex.endpoint.stats().failure();
+            }
             handler.writer.closeAfterResponse(true);
             handler.onUpstreamFailure(ex, 504, "no response within idle_timeout (" + idleNanos / 1_000_000
                     + " ms)");

@@ -394,4 +394,24 @@ class CacheProxyTest {
             assertThat(cacheStatus(get(p, "/keep"))).contains("hit");
         }
     }
+
+    /** A follower waiting on another request's fill longer than idle_timeout gets a 504, and the proxy goes on. */
+    @Test
+    void aFollowerOutlivedByIdleTimeoutGets504AndTheProxyKeepsServing() throws Exception {
+        try (CountingOrigin origin = CountingOrigin.start(r -> r.uri().equals("/slow")
+                ? Reply.ok("late", "Cache-Control", "max-age=60").delay(1500)
+                : Reply.ok("fast", "Cache-Control", "max-age=60"));
+             TestProxy p = TestProxy.start(yaml(origin, "").replace("    bind: 127.0.0.1:0\n",
+                     "    bind: 127.0.0.1:0\n    limits: { idle_timeout: 300ms }\n"))) {
+            List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                all.add(CLIENT.sendAsync(HttpRequest.newBuilder(p.uri("web", "/slow")).timeout(Duration.ofSeconds(20))
+                        .build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            for (CompletableFuture<HttpResponse<String>> f : all) {
+                assertThat(f.get().statusCode()).isEqualTo(504);
+            }
+            assertThat(get(p, "/fast").body()).isEqualTo("fast");
+        }
+    }
 }
