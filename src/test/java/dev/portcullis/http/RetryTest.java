@@ -381,10 +381,15 @@ class RetryTest {
 
     @Test
     void connectFailuresStopAtTheAttempts() throws Exception {
+        AtomicInteger okHits = new AtomicInteger();
+        // The live backend first: a port found closed before it started could be the one it then binds.
+        TestBackend ok = answering("ok", 200, okHits);
         int dead1 = ScriptedBackend.closedPort();
         int dead2 = ScriptedBackend.closedPort();
-        AtomicInteger okHits = new AtomicInteger();
-        try (TestBackend ok = answering("ok", 200, okHits);
+        while (dead2 == dead1) {
+            dead2 = ScriptedBackend.closedPort();
+        }
+        try (ok;
              TestProxy p = proxy("127.0.0.1:" + dead1 + ", 127.0.0.1:" + dead2 + ", " + ok.address(),
                      "retry: { attempts: 2, on: [connect_failure] }")) {
             int failed = 0;

@@ -197,20 +197,8 @@ final class CacheControlParser {
 
     /** delta-seconds = 1*DIGIT; capped at 2^31; anything else (sign, dot, unit, empty) is INVALID. */
     private static long delta(CharSequence v, int from, int to) {
-        if (to <= from) {
-            return INVALID;
-        }
-        long value = 0;
-        for (int i = from; i < to; i++) {
-            char c = v.charAt(i);
-            if (c < '0' || c > '9') {
-                return INVALID;
-            }
-            if (value < MAX_DELTA) {
-                value = value * 10 + (c - '0');
-            }
-        }
-        return Math.min(value, MAX_DELTA);
+        long value = Syntax.digits(v, from, to, MAX_DELTA);
+        return value < 0 ? INVALID : value;
     }
 
     /**

@@ -150,17 +150,6 @@ public final class Ranges {
 
     /** 1*DIGIT as a long, saturating at Long.MAX_VALUE; INVALID when empty or not digits. */
     private static long digits(String v, int from, int to) {
-        if (to <= from) {
-            return INVALID;
-        }
-        long value = 0;
-        for (int i = from; i < to; i++) {
-            char c = v.charAt(i);
-            if (c < '0' || c > '9') {
-                return INVALID;
-            }
-            value = value > (Long.MAX_VALUE - 9) / 10 ? Long.MAX_VALUE : value * 10 + (c - '0');
-        }
-        return value;
+        return Syntax.digits(v, from, to, Long.MAX_VALUE);
     }
 }

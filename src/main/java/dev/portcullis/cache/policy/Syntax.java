@@ -41,4 +41,21 @@ final class Syntax {
         }
         return true;
     }
+
+    /** 1*DIGIT as a long, saturating at {@code cap} (>= 0); -1 when empty or not all digits (no sign, dot, unit). */
+    static long digits(CharSequence v, int from, int to, long cap) {
+        if (to <= from) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = from; i < to; i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            int d = c - '0';
+            value = value > (cap - d) / 10 ? cap : value * 10 + d;
+        }
+        return value;
+    }
 }
