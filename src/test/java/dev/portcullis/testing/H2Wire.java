@@ -95,7 +95,12 @@ public final class H2Wire implements AutoCloseable {
 
     /** Writes one frame (not flushed: the socket stream writes through). */
     public void frame(int type, int flags, int stream, byte[] payload) throws IOException {
-        byte[] head = new byte[9];
+        out.write(frameBytes(type, flags, stream, payload));
+    }
+
+    /** One frame as bytes, to send several in a single write (the server then reads them in one go). */
+    public static byte[] frameBytes(int type, int flags, int stream, byte[] payload) {
+        byte[] head = new byte[9 + payload.length];
         int n = payload.length;
         head[0] = (byte) (n >>> 16);
         head[1] = (byte) (n >>> 8);
@@ -106,8 +111,8 @@ public final class H2Wire implements AutoCloseable {
         head[6] = (byte) (stream >>> 16);
         head[7] = (byte) (stream >>> 8);
         head[8] = (byte) stream;
-        out.write(head);
-        out.write(payload);
+        System.arraycopy(payload, 0, head, 9, payload.length);
+        return head;
     }
 
     /** The HPACK block of these headers, with this connection's encoder. */
