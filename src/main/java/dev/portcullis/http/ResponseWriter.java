@@ -244,13 +244,11 @@ final class ResponseWriter {
         unflushed = false;
         if (closeAfterResponse) {
             boolean clientDone = !http2 && !ex.clientKeepAlive && ex.requestComplete && clientQuiet.getAsBoolean();
-            ctx.writeAndFlush(msg).addListener(f -> {
-                if (clientDone) {
-                    ctx.close(); // a TLS connection sends its close_notify first (SslHandler)
-                } else {
-                    lingerThenClose();
-                }
-            });
+            // In a task: the write may complete at once, inside this call, and the exchange must be finished (its
+            // circuit-breaker slot given back) before the client sees the connection end and sends its next request.
+            ctx.writeAndFlush(msg).addListener(f -> ctx.executor().execute(clientDone
+                    ? ctx::close // a TLS connection sends its close_notify first (SslHandler)
+                    : this::lingerThenClose));
         } else {
             ctx.writeAndFlush(msg, ctx.voidPromise());
         }
