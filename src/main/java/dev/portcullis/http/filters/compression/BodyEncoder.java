@@ -39,6 +39,25 @@ abstract class BodyEncoder implements ResponseBodyTransform {
     /** Compresses {@code in} (all of its readable bytes) into {@code out}, growing it as needed. */
     abstract void encode(ByteBuf in, ByteBuf out);
 
+    /** One NIO view of the input, for codecs whose APIs take ByteBuffers. */
+    @FunctionalInterface
+    interface NioStep {
+        void encode(ByteBuffer in, ByteBuf out);
+    }
+
+    /** Feeds every readable byte of {@code in} to {@code step} as NIO buffers (no copy), then consumes them. */
+    static void encodeNio(ByteBuf in, ByteBuf out, NioStep step) {
+        int n = in.readableBytes();
+        if (in.nioBufferCount() == 1) {
+            step.encode(in.nioBuffer(in.readerIndex(), n), out);
+        } else {
+            for (ByteBuffer b : in.nioBuffers(in.readerIndex(), n)) {
+                step.encode(b, out);
+            }
+        }
+        in.skipBytes(n);
+    }
+
     /** Writes out everything the input so far can give, so that a decoder can produce all of it. */
     abstract void flushTo(ByteBuf out);
 

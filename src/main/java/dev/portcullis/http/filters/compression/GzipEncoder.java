@@ -32,15 +32,7 @@ final class GzipEncoder extends BodyEncoder {
     @Override
     void encode(ByteBuf in, ByteBuf out) {
         header(out);
-        int n = in.readableBytes();
-        if (in.nioBufferCount() == 1) {
-            encode(in.nioBuffer(in.readerIndex(), n), out);
-        } else {
-            for (ByteBuffer b : in.nioBuffers(in.readerIndex(), n)) {
-                encode(b, out);
-            }
-        }
-        in.skipBytes(n);
+        encodeNio(in, out, this::encode);
     }
 
     private void encode(ByteBuffer in, ByteBuf out) {
