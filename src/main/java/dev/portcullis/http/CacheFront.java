@@ -75,6 +75,9 @@ final class CacheFront implements BodyReceiver {
     /** The fill took the head: body chunks are appended. */
     private boolean storing;
     private CompletableFuture<FollowOutcome> following;
+    /** The lookup in the lower tiers this request waits for. */
+    private CompletableFuture<Lookup> pending;
+    private boolean aborted;
     private BodySubscription sending;
     private boolean started;
 
@@ -111,9 +114,18 @@ final class CacheFront implements BodyReceiver {
         requestCc = CacheControl.request(h);
         String host = h.get(HttpHeaderNames.HOST);
         primaryKey = cache.keys().key(ex.scheme(), host != null ? host : ex.host, ex.rawUri, h);
-        Lookup l = zone().lookup(primaryKey, variants(h), client.ctx.executor(),
-                Duration.ofNanos(cache.followWaitNanos()));
-        if (l instanceof Lookup.Hit hit) {
+        // a lower tier may compute the variant key on its own thread: it gets a copy the filters cannot change
+        Lookup l = zone().lookup(primaryKey, variants(zone().hasLowerTiers() ? h.copy() : h),
+                client.ctx.executor(), Duration.ofNanos(cache.followWaitNanos()));
+        onLookup(l);
+    }
+
+    private void onLookup(Lookup l) {
+        if (l instanceof Lookup.Pending p) {
+            pending = p.next();
+            // completes on this event loop (the zone hands it over)
+            p.next().whenComplete((next, err) -> onLoaded(p.next(), next));
+        } else if (l instanceof Lookup.Hit hit) {
             onStored(hit.response());
         } else if (l instanceof Lookup.Lead lead) {
             if (requestCc.onlyIfCached()) {
@@ -124,6 +136,26 @@ final class CacheFront implements BodyReceiver {
             lead(lead.fill(), CacheStatus.Fwd.MISS, null);
         } else {
             follow(((Lookup.Follow) l).outcome());
+        }
+    }
+
+    /** The lower tiers answered: as a lookup in memory would have, unless this request is over meanwhile. */
+    private void onLoaded(CompletableFuture<Lookup> which, Lookup next) {
+        if (pending == which) {
+            pending = null;
+        }
+        boolean gone = client.current() != ex || ex.responseStarted || aborted;
+        if (next == null) {
+            if (!gone) {
+                zone().stats().miss();
+                forwardAlone(CacheStatus.Fwd.MISS, "tier-failed");
+            }
+        } else if (!gone) {
+            onLookup(next);
+        } else if (next instanceof Lookup.Hit hit) {
+            hit.response().release();
+        } else if (next instanceof Lookup.Lead lead) {
+            lead.fill().abort(AbortReason.UPSTREAM_FAILED); // nobody fetches it: its followers go upstream
         }
     }
 
@@ -451,6 +483,8 @@ final class CacheFront implements BodyReceiver {
      * (its followers go upstream, or are cut if they already stream it), a wait or a delivery is cancelled.
      */
     void abort() {
+        aborted = true;
+        pending = null; // its answer is ended by onLoaded
         Fill f = fill;
         fill = null;
         storing = false;

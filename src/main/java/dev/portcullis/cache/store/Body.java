@@ -195,6 +195,22 @@ public final class Body implements ReferenceCounted {
     }
 
     /**
+     * Hands each chunk of a sealed body to {@code sink}, in order, as a read-only slice of its bytes (for a lower
+     * tier that writes the body out). The slices take no reference: they are valid while the caller holds one.
+     */
+    public void forEachChunk(java.util.function.Consumer<ByteBuf> sink) {
+        if (state != SEALED) {
+            throw new IllegalStateException("only a complete body can be copied out");
+        }
+        Segments seg = segments;
+        long total = length;
+        for (int i = 0; i < count; i++) {
+            long end = i + 1 < count ? seg.starts[i + 1] : total;
+            sink.accept(seg.chunks[i].slice(0, (int) (end - seg.starts[i])).asReadOnly());
+        }
+    }
+
+    /**
      * Streams the body from {@code from} (inclusive) to {@code to} (exclusive; Long.MAX_VALUE for the end) to
      * {@code receiver} on {@code executor}: what is there now, then each chunk as it is appended. The subscription
      * holds its own reference until it ends. When called on {@code executor} the bytes already there are delivered

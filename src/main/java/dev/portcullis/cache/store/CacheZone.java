@@ -12,10 +12,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One {@code caches} zone's memory tier: stored responses by (primary key, variant key), bounded by bytes
@@ -30,6 +34,7 @@ import java.util.function.Predicate;
  * entry of the object that replaced it.
  */
 public final class CacheZone implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CacheZone.class);
     private final String name;
     private final long maxObjectSize;
     private final ByteBufAllocator alloc;
@@ -37,19 +42,32 @@ public final class CacheZone implements AutoCloseable {
     private final Cache<CacheKey, StoredResponse> cache;
     private final ConcurrentMap<CacheKey, Fill> fills = new ConcurrentHashMap<>();
     private final PurgeIndex index = new PurgeIndex();
+    /** Behind memory, in lookup order (disk, then shared); empty when the zone is memory only. */
+    private final List<LowerTier> tiers;
     private volatile boolean closed;
 
     /** The zone with pooled direct chunks; Caffeine's upkeep (eviction, removal notices) on the calling thread. */
     public CacheZone(CacheZoneConfig config, CacheStats stats) {
-        this(config, stats, PooledByteBufAllocator.DEFAULT, Runnable::run);
+        this(config, stats, PooledByteBufAllocator.DEFAULT, Runnable::run, List.of());
+    }
+
+    public CacheZone(CacheZoneConfig config, CacheStats stats, List<LowerTier> tiers) {
+        this(config, stats, PooledByteBufAllocator.DEFAULT, Runnable::run, tiers);
+    }
+
+    public CacheZone(CacheZoneConfig config, CacheStats stats, ByteBufAllocator alloc, Executor maintenance) {
+        this(config, stats, alloc, maintenance, List.of());
     }
 
     /**
      * @param maintenance where Caffeine evicts and sends removal notices. {@code Runnable::run} (the default) keeps
      *                    the byte bound exact after each insert and frees evicted memory at once, at the cost of
      *                    the inserting event loop doing that small amount of work
+     * @param tiers       the lower tiers, in lookup order; the zone closes them
      */
-    public CacheZone(CacheZoneConfig config, CacheStats stats, ByteBufAllocator alloc, Executor maintenance) {
+    public CacheZone(CacheZoneConfig config, CacheStats stats, ByteBufAllocator alloc, Executor maintenance,
+                     List<LowerTier> tiers) {
+        this.tiers = List.copyOf(tiers);
         this.name = config.name();
         this.maxObjectSize = config.maxObjectSize();
         this.alloc = alloc;
@@ -65,6 +83,11 @@ public final class CacheZone implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /** Whether a memory miss is looked up further ({@link Lookup.Pending}). */
+    public boolean hasLowerTiers() {
+        return !tiers.isEmpty();
     }
 
     public long maxObjectSize() {
@@ -104,10 +127,73 @@ public final class CacheZone implements AutoCloseable {
                     mine.discard(hit); // followers that found it meanwhile get the stored object
                     return new Lookup.Hit(hit);
                 }
-                return new Lookup.Lead(mine);
+                if (tiers.isEmpty()) {
+                    return new Lookup.Lead(mine);
+                }
+                CompletableFuture<Lookup> next = new CompletableFuture<>();
+                loadFromTier(0, primaryKey, variants, executor, mine, next);
+                return new Lookup.Pending(next);
             }
         }
         return new Lookup.Follow(existing.follow(executor, variants, waitTimeout));
+    }
+
+    /**
+     * Asks tier {@code i} (then the next ones) for the object while {@code mine} stands in the fill table, so that
+     * other requests for it follow instead of loading it again. Ends on {@code executor}.
+     */
+    private void loadFromTier(int i, String primaryKey, VariantKeys variants, EventExecutor executor, Fill mine,
+                              CompletableFuture<Lookup> next) {
+        CompletableFuture<StoredResponse> load;
+        try {
+            load = tiers.get(i).load(primaryKey, variants);
+        } catch (RuntimeException e) {
+            load = CompletableFuture.failedFuture(e);
+        }
+        load.whenComplete((found, err) -> {
+            try {
+                executor.execute(() -> loaded(i, primaryKey, variants, executor, mine, next, found, err));
+            } catch (RejectedExecutionException e) {
+                if (found != null) {
+                    found.release();
+                }
+                mine.abort(AbortReason.UPSTREAM_FAILED);
+                next.completeExceptionally(e);
+            }
+        });
+    }
+
+    private void loaded(int i, String primaryKey, VariantKeys variants, EventExecutor executor, Fill mine,
+                        CompletableFuture<Lookup> next, StoredResponse found, Throwable err) {
+        if (err != null) {
+            log.warn("cache zone {}: the {} tier failed a lookup ({}); treating it as a miss", name,
+                    tiers.get(i).kind(), err.toString());
+        }
+        if (found != null && (closed || mine.isDoomed())) {
+            found.release(); // purged (or dropped) while it loaded: a purge must win
+            found = null;
+        }
+        if (found != null) {
+            storeLoaded(found, i);
+            mine.discard(found); // followers that came meanwhile get it (or go upstream if their variant differs)
+            next.complete(new Lookup.Hit(found));
+        } else if (i + 1 < tiers.size() && !closed && !mine.isDoomed()) {
+            loadFromTier(i + 1, primaryKey, variants, executor, mine, next);
+        } else {
+            next.complete(new Lookup.Lead(mine));
+        }
+    }
+
+    /** An object a lower tier had: into memory, and into the tiers above the one it came from. */
+    private void storeLoaded(StoredResponse s, int fromTier) {
+        s.retain(); // the cache's reference, released by onRemoval
+        cache.asMap().compute(s.key(), (k, cur) -> {
+            index.add(s);
+            return s;
+        });
+        for (int t = 0; t < fromTier; t++) {
+            tiers.get(t).store(s);
+        }
     }
 
     /**
@@ -163,6 +249,9 @@ public final class CacheZone implements AutoCloseable {
             cache.asMap().remove(s.key(), s);
             return false;
         }
+        for (LowerTier t : tiers) {
+            t.store(s);
+        }
         return true;
     }
 
@@ -188,6 +277,10 @@ public final class CacheZone implements AutoCloseable {
             fresh.release();
         } else if (fill.isDoomed() || closed) {
             cache.asMap().remove(fresh.key(), fresh);
+        } else {
+            for (LowerTier t : tiers) {
+                t.store(fresh);
+            }
         }
     }
 
@@ -211,13 +304,21 @@ public final class CacheZone implements AutoCloseable {
     /** Removes every variant stored for the primary key, and keeps fills of it from storing. */
     public int purgeKey(String primaryKey) {
         dooming(f -> f.key().primary().equals(primaryKey));
-        return purged(index.byPrimaryKey(primaryKey));
+        int n = purged(index.byPrimaryKey(primaryKey));
+        for (LowerTier t : tiers) {
+            n = Math.max(n, t.purgeKey(primaryKey)); // an object is usually in several tiers: count it once
+        }
+        return n;
     }
 
     /** Removes every object whose primary key starts with {@code prefix}, and keeps such fills from storing. */
     public int purgePrefix(String prefix) {
         dooming(f -> f.key().primary().startsWith(prefix));
-        return purged(index.byPrefix(prefix));
+        int n = purged(index.byPrefix(prefix));
+        for (LowerTier t : tiers) {
+            n = Math.max(n, t.purgePrefix(prefix));
+        }
+        return n;
     }
 
     /**
@@ -226,7 +327,11 @@ public final class CacheZone implements AutoCloseable {
      */
     public int purgeTag(String tag) {
         dooming(f -> f.mayCarryTag(tag));
-        return purged(index.byTag(tag));
+        int n = purged(index.byTag(tag));
+        for (LowerTier t : tiers) {
+            n = Math.max(n, t.purgeTag(tag));
+        }
+        return n;
     }
 
     private void dooming(Predicate<Fill> match) {
@@ -288,6 +393,13 @@ public final class CacheZone implements AutoCloseable {
         dooming(f -> true);
         cache.invalidateAll();
         cache.cleanUp();
+        for (LowerTier t : tiers) {
+            try {
+                t.close();
+            } catch (RuntimeException e) {
+                log.warn("cache zone {}: closing its {} tier failed: {}", name, t.kind(), e.toString());
+            }
+        }
         stats.unbind(this);
     }
 

@@ -297,6 +297,11 @@ public final class Fill {
             return new GoUpstream(b.reason());
         }
         if (d instanceof Ready r) {
+            ResponseMeta m = r.response().meta();
+            if (!variants.variantKey(m.vary()).equals(m.variantKey())) {
+                pinned.release(); // a lower tier's object of another variant than this follower's
+                return new GoUpstream(Reason.VARIANT_MISMATCH);
+            }
             return new Attached(r.response());
         }
         Streaming st = (Streaming) d;

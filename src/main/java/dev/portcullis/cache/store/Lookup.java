@@ -18,4 +18,12 @@ public sealed interface Lookup {
      * the timeout given to the lookup. Cancel it if the client goes away (a late outcome is then released).
      */
     record Follow(CompletableFuture<FollowOutcome> outcome) implements Lookup {}
+
+    /**
+     * Missing in memory, being looked up in the zone's lower tiers ({@link LowerTier}): completes on the caller's
+     * executor with a {@link Hit} (loaded, and now in memory too) or a {@link Lead} (nowhere: go upstream). Other
+     * requests for the key follow meanwhile. When the caller is gone by then it must still end what it got:
+     * release the hit, or end the lead's fill ({@link Fill#abort}).
+     */
+    record Pending(CompletableFuture<Lookup> next) implements Lookup {}
 }
