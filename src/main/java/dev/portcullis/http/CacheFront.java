@@ -6,21 +6,18 @@ import dev.portcullis.cache.policy.Conditionals;
 import dev.portcullis.cache.policy.Ranges;
 import dev.portcullis.cache.policy.ServeDecision;
 import dev.portcullis.cache.policy.ServePolicy;
-import dev.portcullis.cache.policy.StoreDecision;
 import dev.portcullis.cache.policy.Storability;
 import dev.portcullis.cache.policy.StoredMeta;
-import dev.portcullis.cache.policy.VaryKey;
+import dev.portcullis.cache.policy.Validation;
 import dev.portcullis.cache.store.AbortReason;
 import dev.portcullis.cache.store.BodyReceiver;
 import dev.portcullis.cache.store.BodySubscription;
 import dev.portcullis.cache.store.CacheZone;
 import dev.portcullis.cache.store.Fill;
 import dev.portcullis.cache.store.FollowOutcome;
-import dev.portcullis.cache.store.HeaderList;
 import dev.portcullis.cache.store.Lookup;
 import dev.portcullis.cache.store.ResponseMeta;
 import dev.portcullis.cache.store.StoredResponse;
-import dev.portcullis.cache.store.VariantKeys;
 import dev.portcullis.upstream.Upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -36,7 +33,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -78,6 +74,30 @@ final class CacheFront implements BodyReceiver {
     /** The lookup in the lower tiers this request waits for. */
     private CompletableFuture<Lookup> pending;
     private boolean aborted;
+    /**
+     * The stored response this request revalidates (its own reference): it answers after a 304, or after an error
+     * within stale-if-error. Released (or handed to the answer) once the outcome is known.
+     */
+    private StoredResponse revalidating;
+    /** The upstream's response is not the client's: what to do once it has ended. */
+    private AfterUpstream afterUpstream;
+    /** After a 304: the freshened fields to answer with, and when the 304 came. */
+    private HttpHeaders freshened;
+    private long freshenedAt;
+    /** The upstream status that made a stale response answer (stale-if-error). */
+    private int errorStatus;
+    /** What the exchange's request was before it went upstream, to send it again without conditions. */
+    private String upstreamPathAtLead;
+
+    /** What the cache does with an upstream response it keeps from the client. */
+    private enum AfterUpstream {
+        /** A 304 validated the stored response: it answers. */
+        SERVE_FRESHENED,
+        /** An error status within stale-if-error: the stored response answers. */
+        SERVE_STALE,
+        /** The 304's validator names another response: fetch the whole response again, unconditionally. */
+        REFETCH
+    }
     private BodySubscription sending;
     private boolean started;
 
@@ -115,7 +135,7 @@ final class CacheFront implements BodyReceiver {
         String host = h.get(HttpHeaderNames.HOST);
         primaryKey = cache.keys().key(ex.scheme(), host != null ? host : ex.host, ex.rawUri, h);
         // a lower tier may compute the variant key on its own thread: it gets a copy the filters cannot change
-        Lookup l = zone().lookup(primaryKey, variants(zone().hasLowerTiers() ? h.copy() : h),
+        Lookup l = zone().lookup(primaryKey, CacheFills.variants(zone().hasLowerTiers() ? h.copy() : h),
                 client.ctx.executor(), Duration.ofNanos(cache.followWaitNanos()));
         onLookup(l);
     }
@@ -162,8 +182,8 @@ final class CacheFront implements BodyReceiver {
     /** A stored response was found: the policy decides whether it answers. */
     private void onStored(StoredResponse stored) {
         long now = System.currentTimeMillis();
-        HttpHeaders headers = headersOf(stored.meta());
-        StoredMeta sm = storedMeta(stored.meta(), headers);
+        HttpHeaders headers = CacheFills.headersOf(stored.meta());
+        StoredMeta sm = CacheFills.storedMeta(stored.meta(), headers);
         ServeDecision d = ServePolicy.decide(requestCc, ex.request.headers(), sm, now);
         if (d.hit() && Conditionals.originOnly(ex.request.headers())) {
             // If-Match / If-Unmodified-Since: only the origin may evaluate them (RFC 9111 section 4.3.2)
@@ -172,20 +192,24 @@ final class CacheFront implements BodyReceiver {
             forwardAlone(CacheStatus.Fwd.REQUEST, "origin-conditional");
         } else if (d instanceof ServeDecision.Fresh) {
             zone().stats().hit();
-            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)));
+            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)), ex.request.headers());
         } else if (d instanceof ServeDecision.Stale s) {
-            // max-stale from the client, or stale-while-revalidate (its background refresh is not built yet:
-            // the next request after the window revalidates)
+            // max-stale from the client, or within stale-while-revalidate: then one refresh in the background
             zone().stats().staleServed();
-            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)).detail(s.detail()));
+            if (s.revalidate()) {
+                zone().startRefresh(stored).ifPresent(f -> RefreshLeg.start(client, ex, f, primaryKey, requestCc));
+            }
+            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)).detail(s.detail()),
+                    ex.request.headers());
         } else if (d instanceof ServeDecision.Validate v) {
-            // Not revalidated conditionally yet: the stored response is fetched again and replaced.
-            Lookup l = zone().revalidate(stored, variants(ex.request.headers()), client.ctx.executor(),
+            // a conditional request upstream; requests that come meanwhile follow it
+            Lookup l = zone().revalidate(stored, CacheFills.variants(ex.request.headers()), client.ctx.executor(),
                     Duration.ofNanos(cache.followWaitNanos()));
-            stored.release();
             if (l instanceof Lookup.Lead lead) {
+                revalidating = stored;
                 lead(lead.fill(), v.fwd(), v.detail());
             } else {
+                stored.release();
                 follow(((Lookup.Follow) l).outcome());
             }
         } else if (d instanceof ServeDecision.Forward f) {
@@ -196,17 +220,6 @@ final class CacheFront implements BodyReceiver {
             stored.release();
             gatewayTimeout(d.detail());
         }
-    }
-
-    /** The variant key of this request under a stored response's Vary (the store calls it; see VariantKeys). */
-    private static VariantKeys variants(HttpHeaders request) {
-        return vary -> vary.isEmpty() ? VaryKey.NONE : VaryKey.of(varyNames(vary), request);
-    }
-
-    private static List<String> varyNames(String joined) {
-        DefaultHttpHeaders h = new DefaultHttpHeaders(false);
-        h.add(HttpHeaderNames.VARY, joined);
-        return VaryKey.names(h);
     }
 
     private void gatewayTimeout(String detail) {
@@ -223,10 +236,31 @@ final class CacheFront implements BodyReceiver {
         fwdDetail = detail;
         zone().stats().miss();
         clientHeaders = ex.request.headers().copy();
+        upstreamPathAtLead = ex.upstreamPath;
         if (ex.head) {
             ex.requestLine(); // logged as received
             ex.request.setMethod(HttpMethod.GET);
         }
+        if (f.stale() != null) {
+            Validation.conditionalRequest(CacheFills.headersOf(f.stale().meta()), ex.request.headers());
+        }
+        requestTime = System.currentTimeMillis();
+        client.forwardFromCache(ex, upstream);
+    }
+
+    /**
+     * The 304 of a revalidation named another response than the stored one (RFC 9111 section 4.3.4): the request
+     * goes again as the client sent it, without conditions, and its answer fills the entry as a miss does.
+     */
+    private void refetch() {
+        HttpHeaders h = ex.request.headers();
+        h.clear();
+        h.add(clientHeaders);
+        Validation.removeClientConditions(h);
+        ex.request.setUri(ex.rawUri);
+        ex.request.setMethod(HttpMethod.GET);
+        ex.upstreamPath = upstreamPathAtLead;
+        releaseRevalidating();
         requestTime = System.currentTimeMillis();
         client.forwardFromCache(ex, upstream);
     }
@@ -240,41 +274,138 @@ final class CacheFront implements BodyReceiver {
 
     /**
      * The upstream's response head (hop-by-hop fields removed), before it goes to the client: the leader decides
-     * whether it is stored and starts the fill; every forwarded response gets its Cache-Status.
+     * whether it is stored and starts the fill; every forwarded response gets its Cache-Status. A revalidation's
+     * 304 (and an error within stale-if-error) is kept from the client: the stored response answers once it ends.
+     *
+     * @return true when the response is the cache's, not the client's: its body is dropped, and
+     *         {@link #onUpstreamEnd()} is called at its end
      */
-    void onUpstreamHead(HttpResponse res) {
+    boolean onUpstreamHead(HttpResponse res) {
+        int code = res.status().code();
+        if (revalidating != null) {
+            if (code == 304 && fill != null) {
+                Fill f = fill;
+                freshened = CacheFills.freshen(f, clientHeaders, requestTime, res.headers());
+                freshenedAt = System.currentTimeMillis();
+                if (freshened == null) {
+                    afterUpstream = AfterUpstream.REFETCH; // the fill stays open for the full response
+                } else {
+                    fill = null; // ended by the freshening
+                    afterUpstream = AfterUpstream.SERVE_FRESHENED;
+                }
+                return true;
+            }
+            if (ServePolicy.isError(code) && staleIfErrorAllows()) {
+                endFill();
+                errorStatus = code;
+                afterUpstream = AfterUpstream.SERVE_STALE;
+                return true;
+            }
+            releaseRevalidating(); // a new response replaces the stored one, as a miss's would be stored
+        }
         CacheStatus status = CacheStatus.forward(fwd == null ? CacheStatus.Fwd.MISS : fwd);
         String detail = fwdDetail;
         if (fill != null) {
-            long now = System.currentTimeMillis();
-            int code = res.status().code();
-            StoreDecision d = Storability.decide("GET", clientHeaders, requestCc, code, res.headers(),
-                    requestTime, now);
-            if (d instanceof StoreDecision.Store s) {
-                HeaderList stored = storedHeaders(res.headers(), s.stripFields());
-                String vary = stored.joined("vary");
-                String variantKey = variants(clientHeaders).variantKey(vary);
-                ResponseMeta meta = ResponseMeta.of(primaryKey, variantKey, code, res.status().reasonPhrase(),
-                        stored, requestTime, now);
-                long length = HttpUtil.getContentLength(res, -1L);
-                if (fill.begin(meta, length)) {
-                    storing = true;
-                    status.stored(true);
-                } else {
-                    fill = null; // ended by begin: too large
-                    detail = "too-large";
-                }
+            detail = CacheFills.begin(fill, primaryKey, clientHeaders, requestCc, requestTime, res);
+            if (detail == null) {
+                storing = true;
+                status.stored(true);
             } else {
-                fill.uncacheable();
-                fill = null;
-                detail = d.reason();
+                fill = null; // ended by begin
             }
         }
-        status.fwdStatus(res.status().code());
+        status.fwdStatus(code);
         if (detail != null) {
             status.detail(detail);
         }
         status.addTo(res.headers());
+        return false;
+    }
+
+    /** Whether the upstream's response is being kept from the client ({@link #onUpstreamHead} returned true). */
+    boolean ownsUpstreamResponse() {
+        return afterUpstream != null;
+    }
+
+    /** The response kept from the client ended (its connection is back in the pool): now answer the client. */
+    void onUpstreamEnd() {
+        AfterUpstream what = afterUpstream;
+        afterUpstream = null;
+        if (what == AfterUpstream.REFETCH) {
+            refetch();
+            return;
+        }
+        StoredResponse r = revalidating;
+        revalidating = null;
+        long now = System.currentTimeMillis();
+        if (what == AfterUpstream.SERVE_FRESHENED) {
+            HttpHeaders headers = freshened;
+            freshened = null;
+            zone().stats().hit();
+            StoredMeta sm = StoredMeta.of(r.meta().status(), headers, requestTime, freshenedAt);
+            answer(r, headers, sm, now, CacheStatus.forward(fwd).fwdStatus(304).stored(true)
+                    .ttl(sm.ttlSeconds(now)), clientHeaders);
+        } else {
+            serveStale(r, errorStatus, now);
+        }
+    }
+
+    /**
+     * The upstream failed (connect failure, timeout, circuit open) while this request revalidated a stored
+     * response: within stale-if-error (RFC 5861 section 4) the stored response answers instead of the error.
+     *
+     * @param status the status the failure would be answered with (502, 503, 504)
+     * @return true when it answered
+     */
+    boolean serveStaleOnFailure(int status) {
+        if (revalidating == null || afterUpstream != null || ex.responseStarted || !staleIfErrorAllows()) {
+            return false;
+        }
+        endFill();
+        StoredResponse r = revalidating;
+        revalidating = null;
+        serveStale(r, status, System.currentTimeMillis());
+        return true;
+    }
+
+    /** A revalidation is under way whose stored response may still answer (the route timeout keeps the cache). */
+    boolean holdsStaleResponse() {
+        return revalidating != null;
+    }
+
+    private boolean staleIfErrorAllows() {
+        long now = System.currentTimeMillis();
+        ResponseMeta m = revalidating.meta();
+        return ServePolicy.staleIfError(requestCc, CacheFills.storedMeta(m, CacheFills.headersOf(m)), now);
+    }
+
+    private void serveStale(StoredResponse r, int upstreamStatus, long now) {
+        zone().stats().staleServed();
+        log.warn("listener {}: route {}: upstream answered {} for {}; serving the stored response within its "
+                + "stale-if-error window (request id {})", client.listener().name(), ex.route.name(), upstreamStatus,
+                primaryKey, ex.requestId);
+        HttpHeaders headers = CacheFills.headersOf(r.meta());
+        StoredMeta sm = CacheFills.storedMeta(r.meta(), headers);
+        answer(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.STALE).fwdStatus(upstreamStatus)
+                .ttl(sm.ttlSeconds(now)).detail("stale-if-error"), clientHeaders);
+    }
+
+    /** Ends the fill this request leads without storing: its followers go upstream themselves. */
+    private void endFill() {
+        Fill f = fill;
+        fill = null;
+        storing = false;
+        if (f != null) {
+            f.abort(AbortReason.UPSTREAM_FAILED);
+        }
+    }
+
+    private void releaseRevalidating() {
+        StoredResponse r = revalidating;
+        revalidating = null;
+        if (r != null) {
+            r.release();
+        }
     }
 
     /** A body chunk from upstream, before the client's writer takes it: the store keeps its own copy. */
@@ -293,24 +424,6 @@ final class CacheFront implements BodyReceiver {
             fill = null;
             f.complete();
         }
-    }
-
-    private static HeaderList storedHeaders(HttpHeaders h, List<String> strip) {
-        String[] pairs = new String[h.size() * 2];
-        int n = 0;
-        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
-            var e = it.next();
-            String name = e.getKey().toString();
-            if (strip.contains(name.toLowerCase(Locale.ROOT))) {
-                continue;
-            }
-            if (n == pairs.length) {
-                pairs = java.util.Arrays.copyOf(pairs, pairs.length * 2 + 2);
-            }
-            pairs[n++] = name;
-            pairs[n++] = e.getValue().toString();
-        }
-        return HeaderList.of(n == pairs.length ? pairs : java.util.Arrays.copyOf(pairs, n));
     }
 
     // ---- following another request's fetch ----
@@ -338,8 +451,8 @@ final class CacheFront implements BodyReceiver {
             zone().stats().collapsed();
             StoredResponse r = a.response();
             long now = System.currentTimeMillis();
-            HttpHeaders headers = headersOf(r.meta());
-            StoredMeta sm = storedMeta(r.meta(), headers);
+            HttpHeaders headers = CacheFills.headersOf(r.meta());
+            StoredMeta sm = CacheFills.storedMeta(r.meta(), headers);
             send(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.MISS).collapsed(true)
                     .ttl(sm.ttlSeconds(now)));
         } else {
@@ -352,24 +465,15 @@ final class CacheFront implements BodyReceiver {
 
     // ---- serving a stored (or filling) response ----
 
-    private static HttpHeaders headersOf(ResponseMeta meta) {
-        HttpHeaders h = new DefaultHttpHeaders(false);
-        meta.headers().addTo(h);
-        return h;
-    }
-
-    /** Parsed per use: the stored metadata keeps strings only (a later disk tier writes them as they are). */
-    private static StoredMeta storedMeta(ResponseMeta meta, HttpHeaders headers) {
-        return StoredMeta.of(meta.status(), headers, meta.requestTimeMillis(), meta.responseTimeMillis());
-    }
-
     /**
      * A stored (complete) response answers this request: the client's own conditionals (304) and a single byte
      * range (206, or 416) are answered from it here.
+     *
+     * @param request the request's headers as the client sent them
      */
-    private void answer(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status) {
+    private void answer(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status,
+                        HttpHeaders request) {
         String method = ex.head ? "HEAD" : "GET";
-        HttpHeaders request = ex.request.headers();
         if (Conditionals.evaluate(method, request, sm) == Conditionals.Outcome.NOT_MODIFIED) {
             HttpHeaders h = Conditionals.notModifiedHeaders(headers);
             h.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
@@ -485,12 +589,9 @@ final class CacheFront implements BodyReceiver {
     void abort() {
         aborted = true;
         pending = null; // its answer is ended by onLoaded
-        Fill f = fill;
-        fill = null;
-        storing = false;
-        if (f != null) {
-            f.abort(AbortReason.UPSTREAM_FAILED);
-        }
+        afterUpstream = null;
+        endFill();
+        releaseRevalidating();
         CompletableFuture<FollowOutcome> w = following;
         following = null;
         if (w != null) {

@@ -72,6 +72,26 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         this.version = client.http2 ? HTTP_2 : request.protocolVersion();
     }
 
+    /**
+     * A GET of the same target with a copy of the request's headers, routed alike, for a background refresh of the
+     * cache entry this request was answered from: the refresh changes the copy (filters, conditionals), never the
+     * exchange being answered. It keeps the request id, so the logs tie the refresh to the request that caused it.
+     */
+    Exchange refreshCopy() {
+        HttpRequest copy = new io.netty.handler.codec.http.DefaultHttpRequest(HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpMethod.GET, rawUri, request.headers().copy());
+        Exchange c = new Exchange(client, copy, System.nanoTime());
+        c.requestId = requestId;
+        c.host = host;
+        c.path = path;
+        c.query = query;
+        c.upstreamPath = path;
+        c.route = route;
+        c.upstream = upstream;
+        c.requestComplete = true;
+        return c;
+    }
+
     /** As received, before any rewrite (the URI is changed in place for the upstream). */
     String requestLine() {
         if (requestLine == null) {

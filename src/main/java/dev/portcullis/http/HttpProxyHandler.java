@@ -412,7 +412,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream's response head, hop-by-hop headers already gone. */
     void onResponseHead(Exchange ex, HttpResponse res, boolean lengthUnknown) {
         if (cache != null) {
-            cache.onUpstreamHead(res);
+            if (cache.onUpstreamHead(res)) {
+                return; // the cache's own (a revalidation's 304, an error it answers with a stale response)
+            }
         } else if (ex.route.cache() != null && !Invalidation.isSafe(ex.request.method().name())) {
             String host = ex.request.headers().get(HttpHeaderNames.HOST);
             ex.route.cache().invalidateAfter(ex.request.method().name(), res.status().code(), ex.scheme(),
@@ -463,6 +465,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     /** @return false when the client cannot take more now (the caller pauses the upstream) */
     boolean onResponseContent(Exchange ex, HttpContent c) {
+        if (cache != null && cache.ownsUpstreamResponse()) {
+            boolean last = c instanceof LastHttpContent;
+            c.release();
+            if (last) {
+                leg = null;
+                cache.onUpstreamEnd(); // the stored response answers now (or the request goes again)
+            }
+            return true;
+        }
         if (cache != null) {
             cache.onUpstreamContent(c); // copies what it stores: before the writer (and a compressor) consumes c
         }
@@ -486,6 +497,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream failed before any response byte: answer with the mapped status. */
     void onUpstreamFailure(Exchange ex, int status, String message) {
         leg = null;
+        if (staleAnswers(ex, status)) {
+            return;
+        }
         abortCache();
         if (ex != current || ex.responseStarted) {
             return;
@@ -501,11 +515,19 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
      */
     void onUpstreamRefused(Exchange ex, LocalReply reply) {
         leg = null;
+        if (staleAnswers(ex, reply.status())) {
+            return;
+        }
         abortCache();
         if (ex != current || ex.responseStarted) {
             return;
         }
         reply(ex, reply);
+    }
+
+    /** A stored response being revalidated answers instead of the failure, within its stale-if-error window. */
+    private boolean staleAnswers(Exchange ex, int status) {
+        return cache != null && ex == current && !ex.responseStarted && cache.serveStaleOnFailure(status);
     }
 
     /** The upstream broke after the response head went out: the client sees the connection end. */
@@ -668,7 +690,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (l != null) {
             l.timedOut();
         }
-        abortCache();
+        if (cache == null || !cache.holdsStaleResponse()) {
+            abortCache(); // else the failure that follows may still be answered with it (stale-if-error)
+        }
     }
 
     Exchange current() {

@@ -39,9 +39,7 @@ public final class Validation {
      * @return whether any validator was set; without one, the request is a plain refetch
      */
     public static boolean conditionalRequest(HttpHeaders stored, HttpHeaders upstream) {
-        for (CharSequence name : CLIENT_CONDITIONS) {
-            upstream.remove(name);
-        }
+        removeClientConditions(upstream);
         boolean any = false;
         String etag = stored.get(HttpHeaderNames.ETAG);
         if (etag != null) {
@@ -54,6 +52,16 @@ public final class Validation {
             any = true;
         }
         return any;
+    }
+
+    /**
+     * The client's own If-* and Range fields out of a request the cache sends to fill or revalidate an entry: the
+     * cache fetches the complete response, and answers the client's conditions and range itself afterwards.
+     */
+    public static void removeClientConditions(HttpHeaders upstream) {
+        for (CharSequence name : CLIENT_CONDITIONS) {
+            upstream.remove(name);
+        }
     }
 
     /** The result of a 304 for a stored response. */

@@ -284,6 +284,14 @@ public final class CacheZone implements AutoCloseable {
         }
     }
 
+    /** Removes exactly this object (not a newer one stored under its key), here and, by its primary key, below. */
+    void remove(StoredResponse s) {
+        cache.asMap().remove(s.key(), s);
+        for (LowerTier t : tiers) {
+            t.purgeKey(s.key().primary());
+        }
+    }
+
     void fillEnded(Fill fill) {
         fills.remove(fill.key(), fill);
     }

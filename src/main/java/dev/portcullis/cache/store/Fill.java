@@ -179,6 +179,20 @@ public final class Fill {
         return fresh;
     }
 
+    /**
+     * A revalidation's 304 forbids storing the freshened response (for example {@code no-store}): the stored one
+     * is removed (it may no longer be served), and followers go upstream themselves.
+     */
+    public void dropStale() {
+        if (stale == null) {
+            throw new IllegalStateException("dropStale needs a fill started for a stored response");
+        }
+        if (!finished) {
+            zone.remove(stale);
+            end(new Bypass(Reason.UNCACHEABLE));
+        }
+    }
+
     /** The lookup that created this fill found the object after all: followers that came meanwhile get it. */
     void discard(StoredResponse found) {
         end(new Ready(found));
