@@ -3,15 +3,12 @@ package dev.portcullis.http;
 import dev.portcullis.cache.policy.CacheControl;
 import dev.portcullis.cache.policy.CacheStatus;
 import dev.portcullis.cache.policy.Conditionals;
-import dev.portcullis.cache.policy.Ranges;
 import dev.portcullis.cache.policy.ServeDecision;
 import dev.portcullis.cache.policy.ServePolicy;
 import dev.portcullis.cache.policy.Storability;
 import dev.portcullis.cache.policy.StoredMeta;
 import dev.portcullis.cache.policy.Validation;
 import dev.portcullis.cache.store.AbortReason;
-import dev.portcullis.cache.store.BodyReceiver;
-import dev.portcullis.cache.store.BodySubscription;
 import dev.portcullis.cache.store.CacheZone;
 import dev.portcullis.cache.store.Fill;
 import dev.portcullis.cache.store.FollowOutcome;
@@ -19,18 +16,12 @@ import dev.portcullis.cache.store.Lookup;
 import dev.portcullis.cache.store.ResponseMeta;
 import dev.portcullis.cache.store.StoredResponse;
 import dev.portcullis.upstream.Upstream;
-import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.time.Duration;
 import java.util.Locale;
@@ -51,13 +42,15 @@ import org.slf4j.LoggerFactory;
  * <p>A HEAD that misses goes upstream as a GET (as nginx's {@code proxy_cache_convert_head}), so its answer can be
  * stored; the client gets the head only (the encoder drops the body of a response to HEAD).
  */
-final class CacheFront implements BodyReceiver {
+final class CacheFront {
     private static final Logger log = LoggerFactory.getLogger(CacheFront.class);
 
     private final HttpProxyHandler client;
     private final Exchange ex;
     private final Upstream upstream;
     private final RouteCache cache;
+    /** Writes stored responses to this exchange's client. */
+    private final StoredAnswer answer;
     private CacheControl requestCc;
     private String primaryKey;
     /** The request headers as the client sent them, kept for the leader (filters change the request in place). */
@@ -98,12 +91,12 @@ final class CacheFront implements BodyReceiver {
         /** The 304's validator names another response: fetch the whole response again, unconditionally. */
         REFETCH
     }
-    private BodySubscription sending;
     private boolean started;
 
     CacheFront(HttpProxyHandler client, Exchange ex, Upstream upstream, RouteCache cache) {
         this.client = client;
         this.ex = ex;
+        this.answer = new StoredAnswer(client, ex);
         this.upstream = upstream;
         this.cache = cache;
     }
@@ -192,14 +185,14 @@ final class CacheFront implements BodyReceiver {
             forwardAlone(CacheStatus.Fwd.REQUEST, "origin-conditional");
         } else if (d instanceof ServeDecision.Fresh) {
             zone().stats().hit();
-            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)), ex.request.headers());
+            answer.answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)), ex.request.headers());
         } else if (d instanceof ServeDecision.Stale s) {
             // max-stale from the client, or within stale-while-revalidate: then one refresh in the background
             zone().stats().staleServed();
             if (s.revalidate()) {
                 zone().startRefresh(stored).ifPresent(f -> RefreshLeg.start(client, ex, f, primaryKey, requestCc));
             }
-            answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)).detail(s.detail()),
+            answer.answer(stored, headers, sm, now, CacheStatus.hit().ttl(sm.ttlSeconds(now)).detail(s.detail()),
                     ex.request.headers());
         } else if (d instanceof ServeDecision.Validate v) {
             // a conditional request upstream; requests that come meanwhile follow it
@@ -343,7 +336,7 @@ final class CacheFront implements BodyReceiver {
             freshened = null;
             zone().stats().hit();
             StoredMeta sm = StoredMeta.of(r.meta().status(), headers, requestTime, freshenedAt);
-            answer(r, headers, sm, now, CacheStatus.forward(fwd).fwdStatus(304).stored(true)
+            answer.answer(r, headers, sm, now, CacheStatus.forward(fwd).fwdStatus(304).stored(true)
                     .ttl(sm.ttlSeconds(now)), clientHeaders);
         } else {
             serveStale(r, errorStatus, now);
@@ -386,7 +379,7 @@ final class CacheFront implements BodyReceiver {
                 primaryKey, ex.requestId);
         HttpHeaders headers = CacheFills.headersOf(r.meta());
         StoredMeta sm = CacheFills.storedMeta(r.meta(), headers);
-        answer(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.STALE).fwdStatus(upstreamStatus)
+        answer.answer(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.STALE).fwdStatus(upstreamStatus)
                 .ttl(sm.ttlSeconds(now)).detail("stale-if-error"), clientHeaders);
     }
 
@@ -453,130 +446,13 @@ final class CacheFront implements BodyReceiver {
             long now = System.currentTimeMillis();
             HttpHeaders headers = CacheFills.headersOf(r.meta());
             StoredMeta sm = CacheFills.storedMeta(r.meta(), headers);
-            send(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.MISS).collapsed(true)
+            answer.send(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.MISS).collapsed(true)
                     .ttl(sm.ttlSeconds(now)));
         } else {
             FollowOutcome.GoUpstream g = (FollowOutcome.GoUpstream) out;
             zone().stats().miss();
             forwardAlone(g.reason() == FollowOutcome.Reason.VARIANT_MISMATCH ? CacheStatus.Fwd.VARY_MISS
                     : CacheStatus.Fwd.MISS, g.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        }
-    }
-
-    // ---- serving a stored (or filling) response ----
-
-    /**
-     * A stored (complete) response answers this request: the client's own conditionals (304) and a single byte
-     * range (206, or 416) are answered from it here.
-     *
-     * @param request the request's headers as the client sent them
-     */
-    private void answer(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status,
-                        HttpHeaders request) {
-        String method = ex.head ? "HEAD" : "GET";
-        if (Conditionals.evaluate(method, request, sm) == Conditionals.Outcome.NOT_MODIFIED) {
-            HttpHeaders h = Conditionals.notModifiedHeaders(headers);
-            h.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
-            status.addTo(h);
-            r.release();
-            client.writer.head(ex, new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED, h),
-                    false);
-            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
-            return;
-        }
-        Ranges.Decision range = Ranges.decide(method, request, sm, r.bodyLength());
-        if (range instanceof Ranges.Partial part) {
-            headers.set(HttpHeaderNames.CONTENT_RANGE, part.contentRange());
-            headers.set(HttpHeaderNames.CONTENT_LENGTH, part.size());
-            send(r, HttpResponseStatus.PARTIAL_CONTENT, headers, sm, now, status, part.first(), part.last() + 1);
-        } else if (range instanceof Ranges.Unsatisfiable u) {
-            HttpHeaders h = new DefaultHttpHeaders();
-            h.set(HttpHeaderNames.CONTENT_RANGE, u.contentRange());
-            h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
-            h.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
-            status.addTo(h);
-            r.release();
-            client.writer.head(ex, new DefaultHttpResponse(HttpVersion.HTTP_1_1,
-                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, h), false);
-            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
-        } else {
-            send(r, headers, sm, now, status);
-        }
-    }
-
-    /** Writes the stored head and streams the body; takes over the caller's reference on {@code r}. */
-    private void send(StoredResponse r, HttpHeaders headers, StoredMeta sm, long now, CacheStatus status) {
-        ResponseMeta meta = r.meta();
-        send(r, HttpResponseStatus.valueOf(meta.status(), meta.reason()), headers, sm, now, status, 0,
-                Long.MAX_VALUE);
-    }
-
-    private void send(StoredResponse r, HttpResponseStatus code, HttpHeaders headers, StoredMeta sm, long now,
-                      CacheStatus status, long from, long to) {
-        ResponseMeta meta = r.meta();
-        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, code, headers);
-        headers.set(HttpHeaderNames.AGE, sm.ageSeconds(now));
-        status.addTo(headers);
-        boolean bodyless = meta.status() == 204 || meta.status() == 304 || meta.status() < 200;
-        boolean lengthUnknown = false;
-        if (!bodyless && from == 0 && to == Long.MAX_VALUE) {
-            if (r.body().isSealed()) {
-                headers.set(HttpHeaderNames.CONTENT_LENGTH, r.bodyLength());
-            } else if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-                lengthUnknown = !ex.head;
-            }
-        }
-        client.writer.head(ex, res, lengthUnknown);
-        if (ex.head || bodyless) {
-            r.release();
-            client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
-            return;
-        }
-        BodySubscription sub = r.body().subscribe(client.ctx.executor(), this, from, to);
-        r.release(); // the subscription holds its own
-        if (!sub.isDone()) {
-            sending = sub;
-            if (client.ctx.channel().isWritable()) {
-                // the flush at the end of the first batch may have made the channel writable again before
-                // sending was set, and that event found nothing to resume
-                sub.resume();
-            }
-        }
-    }
-
-    @Override
-    public boolean onChunk(ByteBuf chunk) {
-        client.timer.touch();
-        return client.onResponseContent(ex, new DefaultHttpContent(chunk));
-    }
-
-    @Override
-    public void onBatchEnd() {
-        client.flushIfNeeded();
-    }
-
-    @Override
-    public void onComplete() {
-        sending = null;
-        client.onResponseContent(ex, LastHttpContent.EMPTY_LAST_CONTENT);
-    }
-
-    @Override
-    public void onAbort(AbortReason reason, long bytesDelivered) {
-        sending = null;
-        log.warn("listener {}: route {}: the response being stored was cut off ({}) after {} bytes to this client; "
-                + "{} (request id {})", client.listener().name(), ex.route.name(), reason, bytesDelivered,
-                client.http2 ? "resetting the client's HTTP/2 stream" : "closing the client connection",
-                ex.requestId);
-        client.flushIfNeeded();
-        client.ctx.close();
-    }
-
-    /** The client can take more again. */
-    void writable() {
-        BodySubscription s = sending;
-        if (s != null) {
-            s.resume();
         }
     }
 
@@ -597,10 +473,11 @@ final class CacheFront implements BodyReceiver {
         if (w != null) {
             w.cancel(false);
         }
-        BodySubscription s = sending;
-        sending = null;
-        if (s != null) {
-            s.cancel();
-        }
+        answer.cancel();
+    }
+
+    /** The client can take more again. */
+    void writable() {
+        answer.writable();
     }
 }
