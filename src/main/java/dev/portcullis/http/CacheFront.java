@@ -383,6 +383,17 @@ final class CacheFront {
                 .ttl(sm.ttlSeconds(now)).detail("stale-if-error"), clientHeaders);
     }
 
+    /** The fill whose body this request's upstream response is streaming into; null when none. */
+    Fill storingFill() {
+        return storing ? fill : null;
+    }
+
+    /** Another reader took over {@link #storingFill()}: this request no longer ends it. */
+    void releaseFill() {
+        fill = null;
+        storing = false;
+    }
+
     /** Ends the fill this request leads without storing: its followers go upstream themselves. */
     private void endFill() {
         Fill f = fill;

@@ -127,6 +127,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             if (!ex.responseStarted) {
                 ex.status = 499;
             }
+            handOverFill();
             abortLeg();
             finish(ex);
         }
@@ -654,6 +655,23 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             leg.flush();
         }
         flushIfNeeded();
+    }
+
+    /**
+     * The client left while its response streams into the cache: the upstream body goes on into the store for the
+     * requests that follow it ({@link OrphanFill}); this exchange lets go of both.
+     */
+    private void handOverFill() {
+        UpstreamLeg l = leg;
+        CacheFront c = cache;
+        if (l == null || c == null) {
+            return;
+        }
+        var fill = c.storingFill();
+        if (fill != null && l.handOver(fill)) {
+            leg = null;
+            c.releaseFill();
+        }
     }
 
     void abortLeg() {

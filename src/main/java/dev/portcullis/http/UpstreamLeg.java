@@ -586,6 +586,27 @@ final class UpstreamLeg implements UpstreamUser {
     }
 
     /**
+     * The client went away while the response streams into the cache: the rest of the body is read into
+     * {@code fill} by an {@link OrphanFill}, which takes the connection and this leg's slots.
+     *
+     * @return false when there is nothing to hand over (no response body in flight): then {@link #abort()}
+     */
+    boolean handOver(dev.portcullis.cache.store.Fill fill) {
+        if (done || conn == null || !responseStarted || !requestWritten) {
+            return false;
+        }
+        done = true;
+        cancelTimer();
+        releasePending();
+        holdsRequestSlot = false; // the orphan gives it back
+        UpstreamConnection c = conn;
+        conn = null;
+        new OrphanFill(fill, c, upstream, ex.endpoint, pools, upstreamKeepAlive, client.listener()::draining,
+                ex.route.timeoutNanos(), ex.route.name(), ex.requestId);
+        return true;
+    }
+
+    /**
      * The route or idle timeout ends the exchange. If the whole request went and no response head came, the
      * endpoint failed to answer in time: passive health counts it, as a per-try timeout.
      */

@@ -22,6 +22,10 @@ class CacheProxyTest {
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     static String yaml(CountingOrigin origin, String routeExtra) {
+        return yaml(origin.address(), routeExtra);
+    }
+
+    static String yaml(String originAddress, String routeExtra) {
         return """
                 caches:
                   default: { memory: 64MiB, max_object_size: 8MiB }
@@ -35,7 +39,7 @@ class CacheProxyTest {
                 %s
                 upstreams:
                   be: { endpoints: [%s] }
-                """.formatted(routeExtra.indent(8).stripTrailing(), origin.address());
+                """.formatted(routeExtra.indent(8).stripTrailing(), originAddress);
     }
 
     static HttpResponse<String> get(TestProxy p, String path, String... headers) throws Exception {
