@@ -146,7 +146,7 @@ final class CacheFront {
                 gatewayTimeout("only-if-cached");
                 return;
             }
-            lead(lead.fill(), CacheStatus.Fwd.MISS, null);
+            lead(lead.fill(), lead.otherVariants() ? CacheStatus.Fwd.VARY_MISS : CacheStatus.Fwd.URI_MISS, null);
         } else {
             follow(((Lookup.Follow) l).outcome());
         }

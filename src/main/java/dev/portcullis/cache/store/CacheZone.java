@@ -128,7 +128,7 @@ public final class CacheZone implements AutoCloseable {
                     return new Lookup.Hit(hit);
                 }
                 if (tiers.isEmpty()) {
-                    return new Lookup.Lead(mine);
+                    return new Lookup.Lead(mine, index.has(primaryKey));
                 }
                 CompletableFuture<Lookup> next = new CompletableFuture<>();
                 loadFromTier(0, primaryKey, variants, executor, mine, next);
@@ -180,7 +180,7 @@ public final class CacheZone implements AutoCloseable {
         } else if (i + 1 < tiers.size() && !closed && !mine.isDoomed()) {
             loadFromTier(i + 1, primaryKey, variants, executor, mine, next);
         } else {
-            next.complete(new Lookup.Lead(mine));
+            next.complete(new Lookup.Lead(mine, index.has(primaryKey)));
         }
     }
 

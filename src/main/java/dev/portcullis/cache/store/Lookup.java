@@ -10,8 +10,17 @@ public sealed interface Lookup {
      */
     record Hit(StoredResponse response) implements Lookup {}
 
-    /** Nothing stored and nobody fetching it: this request goes upstream and fills (or declines) the entry. */
-    record Lead(Fill fill) implements Lookup {}
+    /**
+     * Nothing stored and nobody fetching it: this request goes upstream and fills (or declines) the entry.
+     *
+     * @param otherVariants responses for the same primary key are stored, none for this request's variant (a
+     *                      {@code vary-miss} in Cache-Status; else a {@code uri-miss})
+     */
+    record Lead(Fill fill, boolean otherVariants) implements Lookup {
+        public Lead(Fill fill) {
+            this(fill, false);
+        }
+    }
 
     /**
      * Another request is fetching it: wait for its head. The future completes on the caller's executor, within

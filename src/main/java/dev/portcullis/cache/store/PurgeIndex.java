@@ -26,6 +26,11 @@ final class PurgeIndex {
     /** Inner maps are changed only inside {@code tags.compute} for their tag. */
     private final ConcurrentHashMap<String, Map<CacheKey, StoredResponse>> tags = new ConcurrentHashMap<>();
 
+    /** Whether any response is stored for the primary key. */
+    boolean has(String primaryKey) {
+        return primaries.containsKey(primaryKey);
+    }
+
     /** The Vary of the latest response stored for the key, "" when none. */
     String vary(String primaryKey) {
         Primary p = primaries.get(primaryKey);

@@ -67,7 +67,7 @@ class CacheProxyTest {
             HttpResponse<String> first = get(p, "/a");
             assertThat(first.statusCode()).isEqualTo(200);
             assertThat(first.body()).isEqualTo("hello /a");
-            assertThat(cacheStatus(first)).isEqualTo("portcullis; fwd=miss; fwd-status=200; stored");
+            assertThat(cacheStatus(first)).isEqualTo("portcullis; fwd=uri-miss; fwd-status=200; stored");
             HttpResponse<String> second = get(p, "/a");
             assertThat(second.body()).isEqualTo("hello /a");
             assertThat(second.headers().firstValue("Content-Type")).hasValue("text/plain");
@@ -84,8 +84,8 @@ class CacheProxyTest {
     void aResponseThatMayNotBeStoredGoesUpstreamEveryTimeAndSaysWhy() throws Exception {
         try (CountingOrigin origin = CountingOrigin.start(r -> Reply.ok("x", "Cache-Control", "no-store"));
              TestProxy p = TestProxy.start(yaml(origin, ""))) {
-            assertThat(cacheStatus(get(p, "/n"))).isEqualTo("portcullis; fwd=miss; fwd-status=200; detail=no-store");
-            assertThat(cacheStatus(get(p, "/n"))).contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/n"))).isEqualTo("portcullis; fwd=uri-miss; fwd-status=200; detail=no-store");
+            assertThat(cacheStatus(get(p, "/n"))).contains("fwd=uri-miss");
             assertThat(origin.count("GET /n")).isEqualTo(2);
         }
     }
@@ -130,7 +130,9 @@ class CacheProxyTest {
                 "Cache-Control", "max-age=60", "Vary", "Accept-Language"));
              TestProxy p = TestProxy.start(yaml(origin, ""))) {
             assertThat(get(p, "/v", "Accept-Language", "en").body()).isEqualTo("lang=en");
-            assertThat(get(p, "/v", "Accept-Language", "fr").body()).isEqualTo("lang=fr");
+            HttpResponse<String> otherVariant = get(p, "/v", "Accept-Language", "fr");
+            assertThat(otherVariant.body()).isEqualTo("lang=fr");
+            assertThat(cacheStatus(otherVariant)).startsWith("portcullis; fwd=vary-miss; fwd-status=200; stored");
             HttpResponse<String> en = get(p, "/v", "Accept-Language", "en");
             HttpResponse<String> fr = get(p, "/v", "Accept-Language", "fr");
             assertThat(en.body()).isEqualTo("lang=en");
@@ -219,7 +221,7 @@ class CacheProxyTest {
             assertThat(cacheStatus(get(p, "/r"))).contains("hit");
             // a changed zone starts empty
             assertThat(p.reload(yaml(origin, "").replace("64MiB", "32MiB")).toString()).contains("Applied");
-            assertThat(cacheStatus(get(p, "/r"))).contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/r"))).contains("fwd=uri-miss");
             assertThat(origin.count("GET /r")).isEqualTo(2);
         }
     }
@@ -273,7 +275,7 @@ class CacheProxyTest {
             HttpResponse<String> rangeMiss = get(p, "/r", "Range", "bytes=0-3");
             assertThat(rangeMiss.statusCode()).isEqualTo(206);
             assertThat(rangeMiss.body()).isEqualTo("0123");
-            assertThat(cacheStatus(rangeMiss)).contains("fwd=miss").contains("detail=partial-content");
+            assertThat(cacheStatus(rangeMiss)).contains("fwd=uri-miss").contains("detail=partial-content");
             assertThat(get(p, "/r").body()).isEqualTo("0123456789"); // the 206 was not stored
             assertThat(origin.count("GET /r")).isEqualTo(2);
             HttpResponse<String> part = get(p, "/r", "Range", "bytes=2-4");
@@ -314,7 +316,7 @@ class CacheProxyTest {
         try (CountingOrigin origin = CountingOrigin.start(r -> Reply.ok("over h2", "Cache-Control", "max-age=60"));
              TestProxy p = TestProxy.start(yaml(origin, ""))) {
             String url = "http://127.0.0.1:" + p.port("web") + "/h2";
-            assertThat(curl("--http2-prior-knowledge", url)).contains("over h2").contains("fwd=miss");
+            assertThat(curl("--http2-prior-knowledge", url)).contains("over h2").contains("fwd=uri-miss");
             String hit = curl("--http2-prior-knowledge", url);
             assertThat(hit).contains("over h2").contains("cache-status: portcullis; hit").endsWith("2 200");
             assertThat(curl("--http2-prior-knowledge", "-I", url)).contains("cache-status: portcullis; hit")
@@ -346,8 +348,8 @@ class CacheProxyTest {
             get(p, "/other");
             assertThat(cacheStatus(get(p, "/items"))).contains("hit");
             assertThat(send(p, "POST", "/items").statusCode()).isEqualTo(201);
-            assertThat(cacheStatus(get(p, "/items"))).as("the POST's target").contains("fwd=miss");
-            assertThat(cacheStatus(get(p, "/items/1"))).as("its Location").contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/items"))).as("the POST's target").contains("fwd=uri-miss");
+            assertThat(cacheStatus(get(p, "/items/1"))).as("its Location").contains("fwd=uri-miss");
             assertThat(cacheStatus(get(p, "/other"))).as("anything else stays").contains("hit");
             // a failed unsafe request changes nothing
             assertThat(send(p, "DELETE", "/other").statusCode()).isEqualTo(500);
@@ -379,13 +381,13 @@ class CacheProxyTest {
             HttpResponse<String> byUrl = purge(p, "{\"url\": \"http://" + host + "/u/1\"}");
             assertThat(byUrl.statusCode()).isEqualTo(200);
             assertThat(byUrl.body()).contains("\"purged\":2"); // both variants
-            assertThat(cacheStatus(get(p, "/u/1"))).contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/u/1"))).contains("fwd=uri-miss");
 
             assertThat(purge(p, "{\"prefix\": \"http://" + host + "/s/\"}").body()).contains("\"purged\":2");
-            assertThat(cacheStatus(get(p, "/s/a"))).contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/s/a"))).contains("fwd=uri-miss");
 
             assertThat(purge(p, "{\"tag\": \"blue\"}").body()).contains("\"purged\":2");
-            assertThat(cacheStatus(get(p, "/t/2"))).contains("fwd=miss");
+            assertThat(cacheStatus(get(p, "/t/2"))).contains("fwd=uri-miss");
             assertThat(cacheStatus(get(p, "/keep"))).as("untouched by all three").contains("hit");
 
             // bad input: 400 with a reason, the cache untouched

@@ -184,7 +184,7 @@ class CacheRevalidationTest {
             assertThat(r.body()).isEqualTo("body v1");
             // nothing stored any more: the next request is a plain miss, without conditions
             HttpResponse<String> next = get(p, "/r");
-            assertThat(cacheStatus(next)).startsWith("portcullis; fwd=miss");
+            assertThat(cacheStatus(next)).startsWith("portcullis; fwd=uri-miss");
             assertThat(origin.requests().get(2).header("If-None-Match")).isNull();
         }
     }
