@@ -93,9 +93,16 @@ final class CacheFills {
         return h;
     }
 
-    /** Parsed per use: the stored metadata keeps strings only (as a disk tier writes them). */
-    static StoredMeta storedMeta(ResponseMeta meta, HttpHeaders headers) {
-        return StoredMeta.of(meta.status(), headers, meta.requestTimeMillis(), meta.responseTimeMillis());
+    /**
+     * What the policy needs of a stored response, parsed on its first use and kept with it (the stored metadata
+     * keeps strings only, as the lower tiers write them).
+     */
+    static StoredMeta storedMeta(StoredResponse r) {
+        return r.parsed(CacheFills::parse);
+    }
+
+    private static StoredMeta parse(ResponseMeta meta) {
+        return StoredMeta.of(meta.status(), headersOf(meta), meta.requestTimeMillis(), meta.responseTimeMillis());
     }
 
     static HeaderList storedHeaders(HttpHeaders h, List<String> strip) {

@@ -13,7 +13,6 @@ import dev.portcullis.cache.store.CacheZone;
 import dev.portcullis.cache.store.Fill;
 import dev.portcullis.cache.store.FollowOutcome;
 import dev.portcullis.cache.store.Lookup;
-import dev.portcullis.cache.store.ResponseMeta;
 import dev.portcullis.cache.store.StoredResponse;
 import dev.portcullis.upstream.Upstream;
 import io.netty.handler.codec.http.HttpContent;
@@ -176,7 +175,7 @@ final class CacheFront {
     private void onStored(StoredResponse stored) {
         long now = System.currentTimeMillis();
         HttpHeaders headers = CacheFills.headersOf(stored.meta());
-        StoredMeta sm = CacheFills.storedMeta(stored.meta(), headers);
+        StoredMeta sm = CacheFills.storedMeta(stored);
         ServeDecision d = ServePolicy.decide(requestCc, ex.request.headers(), sm, now);
         if (d.hit() && Conditionals.originOnly(ex.request.headers())) {
             // If-Match / If-Unmodified-Since: only the origin may evaluate them (RFC 9111 section 4.3.2)
@@ -367,9 +366,7 @@ final class CacheFront {
     }
 
     private boolean staleIfErrorAllows() {
-        long now = System.currentTimeMillis();
-        ResponseMeta m = revalidating.meta();
-        return ServePolicy.staleIfError(requestCc, CacheFills.storedMeta(m, CacheFills.headersOf(m)), now);
+        return ServePolicy.staleIfError(requestCc, CacheFills.storedMeta(revalidating), System.currentTimeMillis());
     }
 
     private void serveStale(StoredResponse r, int upstreamStatus, long now) {
@@ -378,7 +375,7 @@ final class CacheFront {
                 + "stale-if-error window (request id {})", client.listener().name(), ex.route.name(), upstreamStatus,
                 primaryKey, ex.requestId);
         HttpHeaders headers = CacheFills.headersOf(r.meta());
-        StoredMeta sm = CacheFills.storedMeta(r.meta(), headers);
+        StoredMeta sm = CacheFills.storedMeta(r);
         answer.answer(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.STALE).fwdStatus(upstreamStatus)
                 .ttl(sm.ttlSeconds(now)).detail("stale-if-error"), clientHeaders);
     }
@@ -456,7 +453,7 @@ final class CacheFront {
             StoredResponse r = a.response();
             long now = System.currentTimeMillis();
             HttpHeaders headers = CacheFills.headersOf(r.meta());
-            StoredMeta sm = CacheFills.storedMeta(r.meta(), headers);
+            StoredMeta sm = CacheFills.storedMeta(r);
             answer.send(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.MISS).collapsed(true)
                     .ttl(sm.ttlSeconds(now)));
         } else {

@@ -11,6 +11,8 @@ public final class StoredResponse implements ReferenceCounted {
     private final ResponseMeta meta;
     private final Body body;
     private final CacheKey key;
+    /** A view of {@link #meta} computed once by its first user (the policy's parsed form); never changes after. */
+    private volatile Object parsed;
 
     StoredResponse(ResponseMeta meta, Body body) {
         this.meta = meta;
@@ -30,6 +32,21 @@ public final class StoredResponse implements ReferenceCounted {
 
     public ResponseMeta meta() {
         return meta;
+    }
+
+    /**
+     * The value {@code parse} computes from the metadata, computed on first use and kept: a hit then parses no
+     * header. The metadata never changes (a 304 makes a new instance), so neither does the value. Every caller must
+     * pass the same kind of function; two racing first calls may both compute it (the values are equal).
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T parsed(java.util.function.Function<ResponseMeta, T> parse) {
+        Object p = parsed;
+        if (p == null) {
+            p = parse.apply(meta);
+            parsed = p;
+        }
+        return (T) p;
     }
 
     public Body body() {
