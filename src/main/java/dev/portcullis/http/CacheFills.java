@@ -53,27 +53,32 @@ final class CacheFills {
         return fill.begin(meta, HttpUtil.getContentLength(res, -1L)) ? null : "too-large";
     }
 
+    /** A 304's outcome: the fields to answer with, and whether the freshened response stays stored. */
+    record Freshening(HttpHeaders headers, boolean stored) {}
+
     /**
      * A 304 answered the fill's revalidation of {@code fill.stale()}: the stored response is freshened (and its
      * followers get it), or, when the 304 forbids storing it, dropped (and its followers go upstream).
      *
      * @return the freshened header fields to answer with, or null when the 304's validator does not match the
-     *         stored response (then the fill is left open: fetch again without conditions and store that)
+     *         stored response (then the stored one is removed, and the fill is left open: fetch again without
+     *         conditions and store that)
      */
-    static HttpHeaders freshen(Fill fill, HttpHeaders request, long requestTime, HttpHeaders notModified) {
+    static Freshening freshen(Fill fill, HttpHeaders request, long requestTime, HttpHeaders notModified) {
         long now = System.currentTimeMillis();
         StoredResponse stale = fill.stale();
         Validation.Freshening f = Validation.on304(request, headersOf(stale.meta()), stale.meta().status(),
                 notModified, requestTime, now);
         if (!(f instanceof Validation.Freshened fr)) {
+            fill.removeStale(); // another representation now: the stored one may not be used again
             return null;
         }
         if (fr.decision() instanceof StoreDecision.Store s) {
             fill.freshen(stale.meta().freshened(storedHeaders(fr.headers(), s.stripFields()), requestTime, now));
-        } else {
-            fill.dropStale(); // this request is still answered from it (RFC 9111 section 4.3.4)
+            return new Freshening(fr.headers(), fill.freshenedStored());
         }
-        return fr.headers();
+        fill.dropStale(); // this request is still answered from it (RFC 9111 section 4.3.4)
+        return new Freshening(fr.headers(), false);
     }
 
     /** The variant key of a request under a stored response's Vary (the store calls it; see VariantKeys). */

@@ -75,6 +75,7 @@ final class CacheFront {
     private AfterUpstream afterUpstream;
     /** After a 304: the freshened fields to answer with, and when the 304 came. */
     private HttpHeaders freshened;
+    private boolean freshenedStored;
     private long freshenedAt;
     /** The upstream status that made a stale response answer (stale-if-error). */
     private int errorStatus;
@@ -226,7 +227,9 @@ final class CacheFront {
         fill = f;
         fwd = why;
         fwdDetail = detail;
-        zone().stats().miss();
+        if (f.stale() == null) {
+            zone().stats().miss(); // a revalidation counts once its outcome is known (hit, stale or miss)
+        }
         clientHeaders = ex.request.headers().copy();
         upstreamPathAtLead = ex.upstreamPath;
         if (ex.head) {
@@ -245,6 +248,16 @@ final class CacheFront {
      * goes again as the client sent it, without conditions, and its answer fills the entry as a miss does.
      */
     private void refetch() {
+        // in a task of its own: the old response's connection went back to the pool inside the read that ended
+        // it, and the new request may take that connection (as pipelined requests are replayed)
+        client.ctx.executor().execute(() -> {
+            if (!aborted && client.current() == ex && !ex.responseStarted) {
+                sendAgainWithoutConditions();
+            }
+        });
+    }
+
+    private void sendAgainWithoutConditions() {
         HttpHeaders h = ex.request.headers();
         h.clear();
         h.add(clientHeaders);
@@ -277,12 +290,14 @@ final class CacheFront {
         if (revalidating != null) {
             if (code == 304 && fill != null) {
                 Fill f = fill;
-                freshened = CacheFills.freshen(f, clientHeaders, requestTime, res.headers());
+                CacheFills.Freshening result = CacheFills.freshen(f, clientHeaders, requestTime, res.headers());
                 freshenedAt = System.currentTimeMillis();
-                if (freshened == null) {
+                if (result == null) {
                     afterUpstream = AfterUpstream.REFETCH; // the fill stays open for the full response
                 } else {
                     fill = null; // ended by the freshening
+                    freshened = result.headers();
+                    freshenedStored = result.stored();
                     afterUpstream = AfterUpstream.SERVE_FRESHENED;
                 }
                 return true;
@@ -294,6 +309,7 @@ final class CacheFront {
                 return true;
             }
             releaseRevalidating(); // a new response replaces the stored one, as a miss's would be stored
+            zone().stats().miss();
         }
         CacheStatus status = CacheStatus.forward(fwd == null ? CacheStatus.Fwd.MISS : fwd);
         String detail = fwdDetail;
@@ -335,7 +351,7 @@ final class CacheFront {
             freshened = null;
             zone().stats().hit();
             StoredMeta sm = StoredMeta.of(r.meta().status(), headers, requestTime, freshenedAt);
-            answer.answer(r, headers, sm, now, CacheStatus.forward(fwd).fwdStatus(304).stored(true)
+            answer.answer(r, headers, sm, now, CacheStatus.forward(fwd).fwdStatus(304).stored(freshenedStored)
                     .ttl(sm.ttlSeconds(now)), clientHeaders);
         } else {
             serveStale(r, errorStatus, now);
@@ -350,14 +366,32 @@ final class CacheFront {
      * @return true when it answered
      */
     boolean serveStaleOnFailure(int status) {
-        if (revalidating == null || afterUpstream != null || ex.responseStarted || !staleIfErrorAllows()) {
+        if (afterUpstream != null) {
+            return answerWithoutUpstreamEnd(); // the stored response was to answer anyway; no need for the rest
+        }
+        if (revalidating == null || ex.responseStarted || !staleIfErrorAllows()) {
             return false;
         }
         endFill();
         StoredResponse r = revalidating;
         revalidating = null;
-        serveStale(r, status, System.currentTimeMillis());
+        serveStale(r, 0, System.currentTimeMillis()); // the failure's status is ours, not the origin's
         return true;
+    }
+
+    /**
+     * The response kept from the client broke off (or timed out) before its end: a stored response that was to
+     * answer answers now (its body was never wanted).
+     *
+     * @return false for a refetch that cannot be sent now: then the caller answers the failure
+     */
+    boolean answerWithoutUpstreamEnd() {
+        if (afterUpstream == AfterUpstream.SERVE_FRESHENED || afterUpstream == AfterUpstream.SERVE_STALE) {
+            onUpstreamEnd();
+            return true;
+        }
+        afterUpstream = null;
+        return false;
     }
 
     /** A revalidation is under way whose stored response may still answer (the route timeout keeps the cache). */
@@ -369,15 +403,23 @@ final class CacheFront {
         return ServePolicy.staleIfError(requestCc, CacheFills.storedMeta(revalidating), System.currentTimeMillis());
     }
 
+    /**
+     * @param upstreamStatus the origin's error status, or 0 when the origin did not answer (a connect failure, a
+     *                       timeout: then Cache-Status has no fwd-status, as no next hop gave one)
+     */
     private void serveStale(StoredResponse r, int upstreamStatus, long now) {
         zone().stats().staleServed();
-        log.warn("listener {}: route {}: upstream answered {} for {}; serving the stored response within its "
-                + "stale-if-error window (request id {})", client.listener().name(), ex.route.name(), upstreamStatus,
-                primaryKey, ex.requestId);
+        log.warn("listener {}: route {}: upstream {} for {}; serving the stored response within its "
+                + "stale-if-error window (request id {})", client.listener().name(), ex.route.name(),
+                upstreamStatus > 0 ? "answered " + upstreamStatus : "failed", primaryKey, ex.requestId);
         HttpHeaders headers = CacheFills.headersOf(r.meta());
         StoredMeta sm = CacheFills.storedMeta(r);
-        answer.answer(r, headers, sm, now, CacheStatus.forward(CacheStatus.Fwd.STALE).fwdStatus(upstreamStatus)
-                .ttl(sm.ttlSeconds(now)).detail("stale-if-error"), clientHeaders);
+        CacheStatus status = CacheStatus.forward(CacheStatus.Fwd.STALE).ttl(sm.ttlSeconds(now))
+                .detail("stale-if-error");
+        if (upstreamStatus > 0) {
+            status.fwdStatus(upstreamStatus);
+        }
+        answer.answer(r, headers, sm, now, status, clientHeaders);
     }
 
     /** The fill whose body this request's upstream response is streaming into; null when none. */

@@ -321,8 +321,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             return;
         }
         UpstreamRequest.target(ex);
-        if (!ex.upgrade) {
-            mirror = MirrorLeg.maybeStart(this, ex); // a WebSocket is not mirrored: its bytes are not a request
+        if (!ex.upgrade && mirror == null) {
+            // a WebSocket is not mirrored (its bytes are not a request), nor a request the cache sends again
+            mirror = MirrorLeg.maybeStart(this, ex);
         }
         leg = new UpstreamLeg(this, ex, upstream);
         leg.start();
@@ -469,6 +470,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (cache != null && cache.ownsUpstreamResponse()) {
             boolean last = c instanceof LastHttpContent;
             c.release();
+            timer.touch();
             if (last) {
                 leg = null;
                 cache.onUpstreamEnd(); // the stored response answers now (or the request goes again)
@@ -534,6 +536,16 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     /** The upstream broke after the response head went out: the client sees the connection end. */
     void onUpstreamBrokeMidResponse(Exchange ex, String message) {
         leg = null;
+        if (cache != null && cache.ownsUpstreamResponse() && ex == current && !ex.responseStarted) {
+            // the broken response was the cache's own (a revalidation's 304, an error answered from the store):
+            // the client has seen nothing yet
+            if (cache.answerWithoutUpstreamEnd()) {
+                return;
+            }
+            abortCache();
+            reply(ex, LocalReply.error(502, message));
+            return;
+        }
         abortCache();
         log.warn("listener {}: route {}: upstream {}: {} after the response started; {} (request id {})",
                 listener.name(), ex.route.name(), ex.endpoint, message,

@@ -123,6 +123,9 @@ final class RefreshLeg implements UpstreamUser, PickContext {
             }
         } else if (f.isSuccess()) {
             attach(f.getNow());
+        } else if (f.cause() instanceof dev.portcullis.upstream.pool.CircuitOpenException) {
+            end(null, "circuit breaker open for upstream '" + upstream.name() + "': " + f.cause().getMessage()
+                    + " reached");
         } else {
             endpoint.stats().connectFailure();
             end(null, "connect failed: " + ConnectFailures.reason(f.cause()));
@@ -135,6 +138,10 @@ final class RefreshLeg implements UpstreamUser, PickContext {
         endpoint.requestStarted();
         counted = true;
         requestTime = System.currentTimeMillis();
+        if (!ex.request.headers().contains(io.netty.handler.codec.http.HttpHeaderNames.HOST)) {
+            // an HTTP/1.0 client's request: the origin still needs one (as UpstreamLeg gives it)
+            ex.request.headers().set(io.netty.handler.codec.http.HttpHeaderNames.HOST, endpoint.label());
+        }
         Channel ch = c.channel();
         ch.write(ex.request, ch.voidPromise());
         ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
@@ -189,8 +196,8 @@ final class RefreshLeg implements UpstreamUser, PickContext {
         int code = res.status().code();
         if (code == 304) {
             if (CacheFills.freshen(fill, clientHeaders, requestTime, res.headers()) == null) {
-                // the stored response is another representation than the origin's now: leave it; the next use
-                // after the window revalidates in the foreground and fetches anew
+                // the stored response is another representation than the origin's now: it was removed, and the next
+                // request fetches the object anew
                 fill.uncacheable();
             }
             return;

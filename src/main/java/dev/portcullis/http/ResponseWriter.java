@@ -158,6 +158,11 @@ final class ResponseWriter {
     }
 
     /** A body chunk (not the last). @return false when the client cannot take more now */
+    /** The response being written goes through a body transform (compression): its output is new memory. */
+    boolean transforming() {
+        return transform != null;
+    }
+
     boolean content(Exchange ex, HttpContent c) {
         if (transform == null) {
             ex.bytesSent += c.content().readableBytes();

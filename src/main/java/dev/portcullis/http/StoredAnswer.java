@@ -127,11 +127,11 @@ final class StoredAnswer implements BodyReceiver {
      * Takes the next part of the stored body; false pauses the delivery until the client can take more.
      *
      * <p>A stored body is already in memory, and what is written of it are slices of the stored chunks, not copies:
-     * writing ahead of the socket costs no memory. So the delivery goes on past the channel's high water mark (64
-     * KiB) up to {@value #WRITE_AHEAD} bytes waiting, and a 256 KiB object leaves in one flush, as nginx's
-     * sendfile does, instead of one flush and one writability event per 64 KiB chunk. A transform (compression)
-     * makes new buffers: its output is bounded by the same amount. An HTTP/2 stream keeps to its channel's
-     * writability (its flow control decides).
+     * on a plain connection without a transform, writing ahead of the socket costs no memory. There the delivery
+     * goes on past the channel's high water mark (64 KiB) up to {@value #WRITE_AHEAD} bytes waiting, and a 256 KiB
+     * object leaves in one flush, as nginx's sendfile does, instead of one flush and one writability event per
+     * 64 KiB chunk. With TLS (each flush encrypts into new buffers), a transform (compression makes new buffers)
+     * or HTTP/2 (flow control decides) it keeps to the channel's writability.
      */
     @Override
     public boolean onChunk(ByteBuf chunk) {
@@ -139,8 +139,11 @@ final class StoredAnswer implements BodyReceiver {
         if (client.onResponseContent(ex, new DefaultHttpContent(chunk))) {
             return true;
         }
+        if (client.http2 || ex.tls().secure() || client.writer.transforming()) {
+            return false;
+        }
         ChannelOutboundBuffer out = client.ctx.channel().unsafe().outboundBuffer();
-        return out != null && !client.http2 && out.totalPendingWriteBytes() < WRITE_AHEAD;
+        return out != null && out.totalPendingWriteBytes() < WRITE_AHEAD;
     }
 
     @Override

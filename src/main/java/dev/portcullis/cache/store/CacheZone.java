@@ -173,8 +173,11 @@ public final class CacheZone implements AutoCloseable {
             found.release(); // purged (or dropped) while it loaded: a purge must win
             found = null;
         }
+        if (found != null && !storeLoaded(found, i, mine)) {
+            found.release(); // a purge (or close) came while it was put in memory
+            found = null;
+        }
         if (found != null) {
-            storeLoaded(found, i);
             mine.discard(found); // followers that came meanwhile get it (or go upstream if their variant differs)
             next.complete(new Lookup.Hit(found));
         } else if (i + 1 < tiers.size() && !closed && !mine.isDoomed()) {
@@ -184,16 +187,27 @@ public final class CacheZone implements AutoCloseable {
         }
     }
 
-    /** An object a lower tier had: into memory, and into the tiers above the one it came from. */
-    private void storeLoaded(StoredResponse s, int fromTier) {
+    /**
+     * An object a lower tier had: into memory, and into the tiers above the one it came from. As {@link #store}: a
+     * purge dooms the fill before it scans the indexes, so after the insert either the purge found it or we see
+     * the doom now and take it out again.
+     *
+     * @return false when a purge or a close came first (nothing stays)
+     */
+    private boolean storeLoaded(StoredResponse s, int fromTier, Fill fill) {
         s.retain(); // the cache's reference, released by onRemoval
         cache.asMap().compute(s.key(), (k, cur) -> {
             index.add(s);
             return s;
         });
+        if (fill.isDoomed() || closed) {
+            cache.asMap().remove(s.key(), s); // its removal notice releases the cache's reference
+            return false;
+        }
         for (int t = 0; t < fromTier; t++) {
             tiers.get(t).store(s);
         }
+        return true;
     }
 
     /**
@@ -259,9 +273,9 @@ public final class CacheZone implements AutoCloseable {
      * After a 304: the freshened response takes the stale one's place, sharing its body, only while the stale one
      * is still stored (gone means evicted or purged, and a purge must win; replaced means a newer one is there).
      */
-    void replace(StoredResponse stale, StoredResponse fresh, Fill fill) {
+    boolean replace(StoredResponse stale, StoredResponse fresh, Fill fill) {
         if (closed) {
-            return;
+            return false;
         }
         fresh.retain();
         boolean[] installed = {false};
@@ -275,13 +289,16 @@ public final class CacheZone implements AutoCloseable {
         });
         if (!installed[0]) {
             fresh.release();
-        } else if (fill.isDoomed() || closed) {
-            cache.asMap().remove(fresh.key(), fresh);
-        } else {
-            for (LowerTier t : tiers) {
-                t.store(fresh);
-            }
+            return false;
         }
+        if (fill.isDoomed() || closed) {
+            cache.asMap().remove(fresh.key(), fresh);
+            return false;
+        }
+        for (LowerTier t : tiers) {
+            t.store(fresh);
+        }
+        return true;
     }
 
     /** Removes exactly this object (not a newer one stored under its key), here and, by its primary key, below. */

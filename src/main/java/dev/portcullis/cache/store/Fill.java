@@ -42,6 +42,8 @@ public final class Fill {
     /** null (no waiter yet), a {@link Waiter} stack, or a {@link Decision}. */
     private final AtomicReference<Object> state = new AtomicReference<>();
     private volatile boolean doomed;
+    /** Whether the last {@link #freshen} left the freshened response stored. */
+    private boolean freshenedStored;
 
     // leader thread only
     private Body body;
@@ -172,11 +174,28 @@ public final class Fill {
             throw new IllegalStateException("fill already " + (finished ? "ended" : "begun"));
         }
         StoredResponse fresh = stale.withMeta(newMeta);
-        if (!doomed) {
-            zone.replace(stale, fresh, this);
-        }
+        freshenedStored = !doomed && zone.replace(stale, fresh, this);
         end(new Ready(fresh));
         return fresh;
+    }
+
+    /**
+     * After {@link #freshen}: whether the freshened response took the stale one's place (not when a purge matched
+     * it, or the stale one was already evicted or replaced).
+     */
+    public boolean freshenedStored() {
+        return freshenedStored;
+    }
+
+    /**
+     * A revalidation's 304 named another representation: the stored response is removed now (it must not be used
+     * again), and the fill stays open for the full response fetched next.
+     */
+    public void removeStale() {
+        if (stale == null) {
+            throw new IllegalStateException("removeStale needs a fill started for a stored response");
+        }
+        zone.remove(stale);
     }
 
     /**
