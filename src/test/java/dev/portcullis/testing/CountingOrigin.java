@@ -24,12 +24,16 @@ public final class CountingOrigin implements AutoCloseable {
         }
     }
 
-    /** What it answers: {@code body} null for none (204, 304); {@code delayMillis} before the head is sent. */
+    /**
+     * What it answers: {@code body} null for none (204, 304); {@code delayMillis} before the head is sent. A header
+     * name given twice to {@link #ok} is sent as two field lines (kept in {@code headers} joined by a line feed,
+     * which no field value can contain).
+     */
     public record Reply(int status, Map<String, String> headers, byte[] body, long delayMillis) {
         public static Reply ok(String body, String... headerPairs) {
             Map<String, String> h = new LinkedHashMap<>();
             for (int i = 0; i < headerPairs.length; i += 2) {
-                h.put(headerPairs[i], headerPairs[i + 1]);
+                h.merge(headerPairs[i], headerPairs[i + 1], (a, b) -> a + "\n" + b);
             }
             return new Reply(200, h, body.getBytes(StandardCharsets.UTF_8), 0);
         }
@@ -65,7 +69,11 @@ public final class CountingOrigin implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            reply.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
+            reply.headers().forEach((k, v) -> {
+                for (String line : v.split("\n", -1)) {
+                    ex.getResponseHeaders().add(k, line);
+                }
+            });
             byte[] body = reply.body();
             boolean none = body == null || "HEAD".equals(r.method()) || reply.status() == 204
                     || reply.status() == 304;
