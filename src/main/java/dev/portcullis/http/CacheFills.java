@@ -77,7 +77,14 @@ final class CacheFills {
             fill.freshen(stale.meta().freshened(storedHeaders(fr.headers(), s.stripFields()), requestTime, now));
             return new Freshening(fr.headers(), fill.freshenedStored());
         }
-        fill.dropStale(); // this request is still answered from it (RFC 9111 section 4.3.4)
+        String why = fr.decision().reason();
+        if (why.equals("request-no-store") || why.equals("authorization")) {
+            // this request's exchange may not be stored (section 5.2.1.5, 3.5): the stored response stays as it
+            // was, untouched (dropping it would let any client evict entries)
+            fill.uncacheable();
+        } else {
+            fill.dropStale(); // the origin forbids it now; this request is still answered from it (section 4.3.4)
+        }
         return new Freshening(fr.headers(), false);
     }
 
