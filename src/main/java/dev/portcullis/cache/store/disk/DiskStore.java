@@ -175,7 +175,9 @@ final class DiskStore {
         if (old != null && old.stats() != t.stats()) {
             old.stats().unbind(this);
         }
-        t.stats().bind(this, index::count, index::bytes);
+        if (ready) {
+            t.stats().bind(this, index::count, index::bytes); // else when the scan is done: 0 until then
+        }
         if (old != null && t.sizeBytes() < old.sizeBytes()) {
             onWriter(this::evictIfOver);
         }
@@ -224,7 +226,12 @@ final class DiskStore {
         }
         evictIfOver();
         // after the purges queued during the scan: none of what they matched is ever served
-        onWriter(() -> ready = !closed);
+        onWriter(() -> {
+            if (!closed) {
+                ready = true;
+                current.stats().bind(this, index::count, index::bytes);
+            }
+        });
     }
 
     private final class WriteTask implements Runnable {
