@@ -4,8 +4,10 @@ import static dev.portcullis.cache.proxy.CacheProxyTest.CLIENT;
 import static dev.portcullis.cache.proxy.CacheProxyTest.cacheStatus;
 import static dev.portcullis.cache.proxy.CacheProxyTest.purge;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.portcullis.admin.ReloadOutcome;
+import dev.portcullis.config.ConfigException;
 import dev.portcullis.testing.ChildProxy;
 import dev.portcullis.testing.CountingOrigin;
 import dev.portcullis.testing.CountingOrigin.Reply;
@@ -13,7 +15,11 @@ import dev.portcullis.testing.TestProxy;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -164,6 +170,39 @@ class DiskCacheProxyTest {
             // and it still writes: a new object reaches the disk
             get(p, "/o/9");
             awaitMetric(p, "portcullis_cache_disk_objects", 5);
+        }
+    }
+
+    @Test
+    void aDirectoryInUseElsewhereIsAConfigErrorAtStartAndOnReload() throws Exception {
+        Path taken = dir.resolve("taken");
+        Files.createDirectories(taken);
+        // another process's lock (here this JVM's own: the store cannot tell them apart, both are refused)
+        try (CountingOrigin origin = origin();
+             FileChannel ch = FileChannel.open(taken.resolve("portcullis.lock"), StandardOpenOption.CREATE,
+                     StandardOpenOption.WRITE);
+             FileLock held = ch.lock()) {
+            String onTaken = yaml(origin, "256KiB").replace(dir.resolve("cache").toString(), taken.toString());
+            ConfigException e = catchThrowableOfType(ConfigException.class, () -> TestProxy.start(onTaken));
+            // (a config from a string has no file name: the compiler says <config>; a file's errors name it)
+            assertThat(e.errors()).extracting(Object::toString).containsExactly("<config>:4: caches.default.disk.path: "
+                    + "the directory " + taken.toRealPath() + " is in use by another process; give each Portcullis "
+                    + "process its own disk path");
+
+            try (TestProxy p = TestProxy.start(yaml(origin, "256KiB"))) {
+                awaitMetric(p, "portcullis_cache_disk_objects", 0);
+                get(p, "/o/1");
+                awaitMetric(p, "portcullis_cache_disk_objects", 1);
+                ReloadOutcome out = p.reload(onTaken);
+                assertThat(out).isInstanceOf(ReloadOutcome.Refused.class);
+                assertThat(((ReloadOutcome.Refused) out).errors()).singleElement().asString()
+                        .contains("caches.default.disk.path: the directory " + taken.toRealPath() + " is in use");
+                // the running config stays, with its disk tier
+                HttpResponse<byte[]> r = get(p, "/o/1");
+                assertThat(cacheStatus(r)).startsWith("portcullis; hit");
+                get(p, "/o/2");
+                awaitMetric(p, "portcullis_cache_disk_objects", 2);
+            }
         }
     }
 

@@ -341,7 +341,7 @@ final class DiskStore {
         }
     }
 
-    private void onWriter(Runnable task) {
+    void onWriter(Runnable task) {
         try {
             writer.execute(task);
         } catch (RejectedExecutionException e) {

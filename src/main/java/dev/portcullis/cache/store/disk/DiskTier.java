@@ -126,6 +126,11 @@ public final class DiskTier implements LowerTier {
         return store.flush();
     }
 
+    /** Runs {@code task} on the writer thread, behind what is queued (tests: hold the writer to fill the queue). */
+    void onWriterThread(Runnable task) {
+        store.onWriter(task);
+    }
+
     String zone() {
         return zone;
     }

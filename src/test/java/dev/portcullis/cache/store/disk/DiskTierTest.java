@@ -327,6 +327,53 @@ class DiskTierTest {
     }
 
     @Test
+    void aFullWriteQueueDropsNewWritesInsteadOfWaitingOrGrowing() throws Exception {
+        DiskTier t = open(500 << 20, 2 << 20);
+        CountDownLatch hold = new CountDownLatch(1);
+        t.onWriterThread(() -> await(hold)); // the disk is "slow": nothing is written meanwhile
+        for (int i = 0; i < DiskStore.MAX_PENDING_WRITES + 10; i++) {
+            storeAndRelease(t, meta("/q/" + i, ""), pattern("q", 100));
+        }
+        assertThat(stats.count("writes_dropped")).isEqualTo(10);
+        // and by bytes: 1 MiB objects fill the 64 MiB bound long before the count
+        hold.countDown();
+        t.flush().get(30, TimeUnit.SECONDS);
+        CountDownLatch hold2 = new CountDownLatch(1);
+        t.onWriterThread(() -> await(hold2));
+        int accepted = (int) (DiskStore.MAX_PENDING_BYTES / (1 << 20));
+        for (int i = 0; i < accepted + 5; i++) {
+            storeAndRelease(t, meta("/m/" + i, ""), pattern("m", 1 << 20));
+        }
+        assertThat(stats.count("writes_dropped")).isEqualTo(15);
+        hold2.countDown();
+        t.flush().get(60, TimeUnit.SECONDS);
+        assertThat(t.objects()).isEqualTo(DiskStore.MAX_PENDING_WRITES + accepted);
+        assertThat(stats.count("writes")).isEqualTo(DiskStore.MAX_PENDING_WRITES + accepted);
+        // the dropped ones were released (checked after each test: no live buffer)
+    }
+
+    @Test
+    void closingGivesUpOnWritesStuckPastItsBound() throws Exception {
+        DiskTier t = open(50 << 20);
+        CountDownLatch never = new CountDownLatch(1);
+        t.onWriterThread(() -> await(never)); // a hung disk
+        for (int i = 0; i < 5; i++) {
+            storeAndRelease(t, meta("/stuck/" + i, ""), pattern("s" + i, 1000));
+        }
+        restart(t); // waits DiskStore.CLOSE_WAIT_MILLIS, then interrupts the writer and drops the queued writes
+        DiskTier again = open(50 << 20); // the directory is free again
+        assertThat(again.objects()).isZero();
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing gave up on us
+        }
+    }
+
+    @Test
     void aReloadedZoneTakesOverTheOpenDirectory() throws Exception {
         DiskTier old = open(10 << 20);
         storeAndRelease(old, meta("/h", ""), pattern("h", 100));
