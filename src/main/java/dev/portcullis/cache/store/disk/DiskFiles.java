@@ -36,7 +36,6 @@ import java.util.zip.CRC32C;
  */
 final class DiskFiles {
     static final String TEMP_SUFFIX = ".tmp";
-    static final String LOCK_FILE = "portcullis.lock";
     /** How much of a body is read at a time. */
     private static final int READ_CHUNK = 64 * 1024;
 

@@ -175,6 +175,24 @@ final class DiskIndex {
         return out;
     }
 
+    /**
+     * Every entry, least recently used first (eviction); a snapshot. Each entry's last use is read once: loads
+     * change it meanwhile, and a sort needs stable keys.
+     */
+    List<Entry> leastRecentlyUsedFirst() {
+        record Aged(long lastUse, Entry entry) {}
+        List<Aged> aged = new ArrayList<>();
+        for (Entry e : all()) {
+            aged.add(new Aged(e.lastUse, e));
+        }
+        aged.sort(java.util.Comparator.comparingLong(Aged::lastUse));
+        List<Entry> out = new ArrayList<>(aged.size());
+        for (Aged a : aged) {
+            out.add(a.entry());
+        }
+        return out;
+    }
+
     /** Bytes of the indexed files. */
     long bytes() {
         return bytes.get();

@@ -1,26 +1,17 @@
 package dev.portcullis.cache.store.disk;
 
-import dev.portcullis.cache.store.CacheKey;
 import dev.portcullis.cache.store.StoredResponse;
 import dev.portcullis.cache.store.VariantKeys;
 import dev.portcullis.cache.store.disk.DiskIndex.Entry;
 import dev.portcullis.observe.DiskCacheStats;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -33,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One disk tier directory, open in this process: its lock file, its index, one writer thread and a few reader
- * threads. Zones use it through {@link DiskTier} handles; a zone rebuilt by a reload (same directory) takes over the
+ * One disk tier directory, open in this process: its lock file, its index, one writer thread and the reader
+ * threads of its {@link DiskLoader}. Zones use it through {@link DiskTier} handles; a zone rebuilt by a reload (same directory) takes over the
  * open store with its index, so two stores never write one directory and a reload does not rescan it. The store
  * closes when its last handle does.
  *
@@ -51,8 +42,6 @@ final class DiskStore {
     /** Writes waiting: beyond these, new ones are dropped (counted) rather than memory held without bound. */
     static final int MAX_PENDING_WRITES = 256;
     static final long MAX_PENDING_BYTES = 64L << 20;
-    static final int MAX_PENDING_READS = 1024;
-    static final int READERS = 2;
     /** Eviction goes down to this share of the size: it sorts the index once for many writes, not once each. */
     static final double LOW_WATER = 0.95;
     /** How long closing waits for the writes queued before it. */
@@ -60,10 +49,9 @@ final class DiskStore {
 
     final Path dir;
     final DiskIndex index = new DiskIndex();
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final DirectoryLock lock;
     private final ThreadPoolExecutor writer;
-    private final ThreadPoolExecutor readers;
+    private final DiskLoader loader;
     /** Open handles, oldest first (guarded by OPEN); the newest one's size bounds the store and its stats count. */
     private final List<DiskTier> handles = new ArrayList<>();
     private volatile DiskTier current;
@@ -73,47 +61,19 @@ final class DiskStore {
     private final AtomicInteger pendingWrites = new AtomicInteger();
     private final AtomicLong pendingBytes = new AtomicLong();
     private final Warnings writeWarnings = new Warnings(log);
-    private final Warnings readWarnings = new Warnings(log);
     private final Warnings dropWarnings = new Warnings(log);
 
     private DiskStore(Path dir, String zone) throws IOException {
         this.dir = dir;
-        this.lockChannel = FileChannel.open(dir.resolve(DiskFiles.LOCK_FILE), StandardOpenOption.CREATE,
-                StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileLock l;
-        try {
-            l = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            l = null;
-        } catch (IOException e) {
-            lockChannel.close();
-            throw e;
-        }
-        if (l == null) {
-            String holder = holder();
-            lockChannel.close();
-            throw new IOException("the directory " + dir + " is in use by another process" + holder
-                    + "; give each Portcullis process its own disk path");
-        }
-        this.lock = l;
-        lockChannel.truncate(0);
-        lockChannel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
-                0);
+        this.lock = DirectoryLock.take(dir);
         String name = "portcullis-cache-disk-" + zone;
         writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 daemon(name, false));
-        readers = new ThreadPoolExecutor(READERS, READERS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(MAX_PENDING_READS), daemon(name + "-read-", true));
-    }
-
-    private String holder() {
-        try {
-            String pid = new String(Files.readAllBytes(dir.resolve(DiskFiles.LOCK_FILE)), StandardCharsets.US_ASCII)
-                    .trim();
-            return pid.isEmpty() ? "" : " (pid " + pid + ")";
-        } catch (IOException e) {
-            return "";
-        }
+        loader = new DiskLoader(dir, index, daemon(name + "-read-", true), e -> onWriter(() -> {
+            if (index.remove(e)) {
+                deleteIfUnindexed(e);
+            }
+        }));
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name, boolean numbered) {
@@ -285,19 +245,13 @@ final class DiskStore {
             return;
         }
         long target = (long) (limit * LOW_WATER);
-        record Aged(long lastUse, Entry entry) {}
-        List<Aged> all = new ArrayList<>();
-        for (Entry e : index.all()) {
-            all.add(new Aged(e.lastUse, e)); // read once: loads change it meanwhile, and a sort needs it stable
-        }
-        all.sort(Comparator.comparingLong(Aged::lastUse));
         long n = 0;
-        for (Aged a : all) {
+        for (Entry e : index.leastRecentlyUsedFirst()) {
             if (index.bytes() <= target) {
                 break;
             }
-            if (index.remove(a.entry())) {
-                deleteIfUnindexed(a.entry());
+            if (index.remove(e)) {
+                deleteIfUnindexed(e);
                 n++;
             }
         }
@@ -355,53 +309,7 @@ final class DiskStore {
         if (!ready || closed) {
             return CompletableFuture.completedFuture(null);
         }
-        String vary = index.vary(primaryKey);
-        if (vary == null) {
-            return CompletableFuture.completedFuture(null);
-        }
-        Entry e = index.get(new CacheKey(primaryKey, variants.variantKey(vary)));
-        if (e == null || e.bodyLength > t.maxObjectSize()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        e.lastUse = System.nanoTime();
-        CompletableFuture<StoredResponse> f = new CompletableFuture<>();
-        try {
-            readers.execute(() -> f.complete(read(t, e)));
-        } catch (RejectedExecutionException x) {
-            if (!closed) {
-                readWarnings.warn("cache zone {}: the disk tier {} has {} loads waiting; more are answered as "
-                        + "misses (the disk is slower than the requests)", t.zone(), dir, MAX_PENDING_READS);
-            }
-            return CompletableFuture.completedFuture(null);
-        }
-        return f;
-    }
-
-    /** On a reader thread: the verified object, or null. Never throws. */
-    private StoredResponse read(DiskTier t, Entry e) {
-        try {
-            StoredResponse r = DiskFiles.read(dir, e, t.allocator(), t.maxObjectSize());
-            if (r != null) {
-                t.stats().hit();
-            }
-            return r;
-        } catch (NoSuchFileException x) {
-            return null; // evicted or purged meanwhile
-        } catch (DamagedFileException x) {
-            t.stats().damaged(1);
-            readWarnings.warn("cache zone {}: the disk tier's file {} for {} is damaged ({}): deleted; the object "
-                    + "will be fetched again", t.zone(), DiskFiles.path(dir, e.name), e.key.primary(), x.getMessage());
-            onWriter(() -> {
-                if (index.remove(e)) {
-                    deleteIfUnindexed(e);
-                }
-            });
-            return null;
-        } catch (IOException | RuntimeException x) {
-            readWarnings.warn("cache zone {}: the disk tier cannot read {} ({}); answered as a miss", t.zone(),
-                    DiskFiles.path(dir, e.name), x.toString());
-            return null;
-        }
+        return loader.load(t, primaryKey, variants);
     }
 
     /** Queues a write of {@code s}; never blocks: when too many are waiting it is dropped (and counted). */
@@ -460,7 +368,6 @@ final class DiskStore {
         closed = true;
         ready = false;
         writer.shutdown();
-        readers.shutdown();
         if (!await(writer, CLOSE_WAIT_MILLIS)) {
             int dropped = 0;
             for (Runnable r : writer.shutdownNow()) { // interrupts the write in progress: its temp file is left
@@ -475,11 +382,10 @@ final class DiskStore {
                     + "are not on disk", current.zone(), dir, dropped, CLOSE_WAIT_MILLIS / 1000);
             await(writer, 1000);
         }
-        await(readers, 1000);
+        loader.close(1000);
         current.stats().unbind(this);
         try {
-            lock.release();
-            lockChannel.close();
+            lock.close();
         } catch (IOException e) {
             log.warn("cache zone {}: releasing the lock of the disk tier {} failed: {}", current.zone(), dir,
                     e.toString());

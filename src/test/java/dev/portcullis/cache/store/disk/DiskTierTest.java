@@ -395,7 +395,7 @@ class DiskTierTest {
     @Test
     void aDirectoryLockedByAnotherProcessIsRefused() throws Exception {
         Files.createDirectories(dir);
-        try (FileChannel ch = FileChannel.open(dir.resolve(DiskFiles.LOCK_FILE), StandardOpenOption.CREATE,
+        try (FileChannel ch = FileChannel.open(dir.resolve(DirectoryLock.FILE), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock held = ch.lock()) {
             IOException e = catchThrowableOfType(IOException.class, () -> DiskTier.open("z",
                     new CacheZoneConfig.Disk(dir, 1 << 20), MAX_OBJECT, alloc, stats));
