@@ -104,8 +104,7 @@ final class DiskFiles {
         }
         long bodyLength = s.bodyLength();
         CRC32C crc = new CRC32C();
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = createTemp(temp)) {
             ByteBuffer header = DiskFormat.header(encoded, bodyLength);
             crc.update(header.duplicate());
             writeFully(ch, header);
@@ -138,7 +137,19 @@ final class DiskFiles {
             throw e;
         }
         long size = DiskFormat.HEADER + (long) encoded.length + bodyLength + DiskFormat.TRAILER;
-        return new Entry(s.key(), name, size, bodyLength, meta.vary(), meta.tags(), now);
+        return new Entry(s.key(), size, bodyLength, meta.vary(), meta.tags(), now);
+    }
+
+    private static FileChannel createTemp(Path temp) throws IOException {
+        try {
+            return FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (NoSuchFileException e) {
+            // its subdirectory was removed under us (a cleanup by hand): make it again rather than fail every write
+            Files.createDirectories(temp.getParent());
+            return FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+        }
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
@@ -181,7 +192,7 @@ final class DiskFiles {
      * @throws DamagedFileException  the file cannot be trusted
      */
     static StoredResponse read(Path dir, Entry e, ByteBufAllocator alloc, long maxObjectSize) throws IOException {
-        try (FileChannel ch = FileChannel.open(path(dir, e.name), StandardOpenOption.READ)) {
+        try (FileChannel ch = FileChannel.open(path(dir, e.name()), StandardOpenOption.READ)) {
             long fileSize = ch.size();
             Head head = readHead(ch, fileSize);
             if (!head.meta().primaryKey().equals(e.key.primary())
@@ -288,7 +299,7 @@ final class DiskFiles {
             if (!name(key).equals(name)) {
                 throw new DamagedFileException("its name is not its key's");
             }
-            Entry e = new Entry(key, name, attrs.size(), head.header().bodyLength(), m.vary(), m.tags(), 0);
+            Entry e = new Entry(key, attrs.size(), head.header().bodyLength(), m.vary(), m.tags(), 0);
             return new Found(e, attrs.lastModifiedTime().toMillis());
         }
     }

@@ -166,6 +166,9 @@ final class DiskFormat {
         if (n < 0 || n > b.remaining()) {
             throw new DamagedFileException("bad string length " + n);
         }
+        if (n == 0) {
+            return ""; // one instance for the many empty variant keys and Vary values the index keeps
+        }
         String s = new String(b.array(), b.arrayOffset() + b.position(), n, StandardCharsets.UTF_8);
         b.position(b.position() + n);
         return s;

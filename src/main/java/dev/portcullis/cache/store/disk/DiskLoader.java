@@ -75,12 +75,12 @@ final class DiskLoader {
         } catch (DamagedFileException x) {
             t.stats().damaged(1);
             warnings.warn("cache zone {}: the disk tier's file {} for {} is damaged ({}): deleted; the object will "
-                    + "be fetched again", t.zone(), DiskFiles.path(dir, e.name), e.key.primary(), x.getMessage());
+                    + "be fetched again", t.zone(), DiskFiles.path(dir, e.name()), e.key.primary(), x.getMessage());
             dropDamaged.accept(e);
             return null;
         } catch (IOException | RuntimeException x) {
             warnings.warn("cache zone {}: the disk tier cannot read {} ({}); answered as a miss", t.zone(),
-                    DiskFiles.path(dir, e.name), x.toString());
+                    DiskFiles.path(dir, e.name()), x.toString());
             return null;
         }
     }

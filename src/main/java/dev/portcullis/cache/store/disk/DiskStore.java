@@ -264,10 +264,10 @@ final class DiskStore {
             return; // entries are added on this thread only: no newer one can appear before the delete
         }
         try {
-            DiskFiles.delete(dir, e.name);
+            DiskFiles.delete(dir, e.name());
         } catch (IOException x) {
             writeWarnings.warn("cache zone {}: cannot delete {} from the disk tier ({}); it is not served, and "
-                    + "deleted at the next start", current.zone(), DiskFiles.path(dir, e.name), x.toString());
+                    + "deleted at the next start", current.zone(), DiskFiles.path(dir, e.name()), x.toString());
         }
     }
 
