@@ -3,6 +3,8 @@ package dev.portcullis.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.portcullis.observe.ProxyMetrics;
+import dev.portcullis.runtime.SnapshotCompiler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,6 +55,17 @@ class CacheDiskConfigTest {
         assertThat(Files.exists(a.disk().path())).isFalse(); // reading a config creates nothing: the zone does
         // where the section sits is not part of the zone's identity (a reload keeps the zone)
         assertThat(a.disk()).isEqualTo(new CacheZoneConfig.Disk(a.disk().path(), 1L << 30, 99));
+    }
+
+    @Test
+    void validateChecksTheDirectoryWithoutOpeningIt() throws Exception {
+        Path file = write("""
+                caches:
+                  a: { disk: { path: cache/a, size: 1GiB } }
+                """);
+        // what `portcullis validate` runs: no directory made, no lock taken (a running process may hold it)
+        SnapshotCompiler.check(ConfigLoader.load(file), new ProxyMetrics());
+        assertThat(Files.exists(tmp.resolve("conf/cache"))).isFalse();
     }
 
     @Test
