@@ -87,7 +87,7 @@ public final class Main implements Callable<Integer> {
             Path file = configPath(config);
             try {
                 PortcullisConfig cfg = ConfigLoader.load(file);
-                SnapshotCompiler.compile(cfg, null, new ProxyMetrics());
+                SnapshotCompiler.check(cfg, new ProxyMetrics());
                 System.out.println(file + ": ok (" + cfg.listeners().size() + " listener(s), "
                         + cfg.upstreams().size() + " upstream(s))");
                 return 0;

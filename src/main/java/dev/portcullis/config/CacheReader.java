@@ -1,5 +1,7 @@
 package dev.portcullis.config;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -11,14 +13,13 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 /** The top-level {@code caches} zones and a route's {@code cache}. */
 final class CacheReader {
     static final long MAX_SIZE = 1L << 50;
-    /** No disk tier is built yet: {@code disk} is refused (as unsupported) instead of read and ignored. */
-    static final boolean DISK_TIER = false;
 
     private CacheReader() {
     }
 
     static Map<String, CacheZoneConfig> zones(Section caches, Errors errors) {
         Map<String, CacheZoneConfig> zones = new LinkedHashMap<>();
+        Map<Path, String> diskOwners = new LinkedHashMap<>();
         for (Section.Entry e : caches.entries()) {
             if (!Values.isName(e.key())) {
                 errors.at(e.keyNode(), e.path(), "invalid cache zone name '" + e.key()
@@ -26,8 +27,8 @@ final class CacheReader {
                 continue;
             }
             Section z = Section.of(errors, e.value(), e.path(), e.keyNode());
-            // the memory tier only, for now: a disk or shared tier is refused rather than silently not used
-            z.keys(List.of("memory", "max_object_size"), List.of("disk", "shared"));
+            // the shared tier is refused rather than silently not used until it is built
+            z.keys(List.of("memory", "max_object_size", "disk"), List.of("shared"));
             long memory = z.size("memory", CacheZoneConfig.DEFAULT_MEMORY, MAX_SIZE);
             long maxObject = z.size("max_object_size", Math.min(CacheZoneConfig.DEFAULT_MAX_OBJECT_SIZE, memory),
                     MAX_SIZE);
@@ -35,25 +36,77 @@ final class CacheReader {
                 z.error("max_object_size", "max_object_size (" + maxObject + " bytes) is larger than the memory tier ("
                         + memory + " bytes); an object must fit in memory while it is filled");
             }
-            CacheZoneConfig.Disk disk = null;
-            if (DISK_TIER && z.has("disk")) {
-                Section d = z.section("disk");
-                d.keys(List.of("path", "size"), List.of());
-                if (!d.has("path")) {
-                    d.missing("path");
-                }
-                if (!d.has("size")) {
-                    d.missing("size");
-                }
-                java.nio.file.Path path = d.directory("path");
-                long size = d.size("size", 0, MAX_SIZE);
-                if (path != null && size > 0) {
-                    disk = new CacheZoneConfig.Disk(path, size);
-                }
-            }
+            CacheZoneConfig.Disk disk = z.has("disk") ? disk(z, e.key(), maxObject, diskOwners) : null;
             zones.put(e.key(), new CacheZoneConfig(e.key(), memory, disk, maxObject));
         }
         return Collections.unmodifiableMap(zones);
+    }
+
+    /**
+     * {@code disk: { path, size }}. The directory is created when the zone is built (here it must be one, or be
+     * creatable, and be writable); no two zones may use one directory, or one inside another's.
+     */
+    private static CacheZoneConfig.Disk disk(Section z, String zone, long maxObject, Map<Path, String> owners) {
+        Section d = z.section("disk");
+        d.keys(List.of("path", "size"), List.of());
+        if (!d.has("path")) {
+            d.missing("path");
+        }
+        if (!d.has("size")) {
+            d.missing("size");
+        }
+        Path path = writableDirectory(d, "path");
+        long size = d.size("size", 0, MAX_SIZE);
+        if (size > 0 && size < maxObject) {
+            d.error("size", "the disk tier (" + size + " bytes) is smaller than max_object_size (" + maxObject
+                    + " bytes); give it room for many objects");
+            size = 0;
+        }
+        if (path != null) {
+            for (Map.Entry<Path, String> o : owners.entrySet()) {
+                Path other = o.getKey();
+                if (other.equals(path)) {
+                    d.error("path", "the directory " + path + " is already the disk tier of cache zone '"
+                            + o.getValue() + "'; each zone needs its own directory");
+                    return null;
+                }
+                if (path.startsWith(other) || other.startsWith(path)) {
+                    d.error("path", "the directory " + path + " and the disk tier of cache zone '" + o.getValue()
+                            + "' (" + other + ") are inside one another; give each zone its own directory");
+                    return null;
+                }
+            }
+            owners.put(path, zone);
+        }
+        return path != null && size > 0 ? new CacheZoneConfig.Disk(path, size, z.line("disk")) : null;
+    }
+
+    /** A directory that exists and is writable, or whose nearest existing parent is one (it is created later). */
+    private static Path writableDirectory(Section d, String key) {
+        Path path = d.directory(key);
+        if (path == null) {
+            return null;
+        }
+        try {
+            path = path.toRealPath(); // two spellings of one directory (a symbolic link) are one directory
+        } catch (java.io.IOException notThereYet) {
+            // created when the zone is built; checked through its parent below
+        }
+        Path existing = path;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !Files.isDirectory(existing)) {
+            d.error(key, "cannot create the directory " + path + ": " + (existing == null ? "no part of it exists"
+                    : existing + " is not a directory"));
+            return null;
+        }
+        if (!Files.isWritable(existing)) {
+            d.error(key, (existing.equals(path) ? "the directory " + path : "cannot create the directory " + path
+                    + ": " + existing) + " is not writable by this process; check its owner and permissions");
+            return null;
+        }
+        return path;
     }
 
     /** {@code cache: ZONE} or {@code cache: { zone, key }}; null when absent or {@code cache: off}. */

@@ -13,6 +13,25 @@ public record CacheZoneConfig(String name, long memoryBytes, Disk disk, long max
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final long DEFAULT_MAX_OBJECT_SIZE = 16L << 20;
 
-    /** {@code disk: { path, size }}: survives restarts; {@code path} relative to the config file's directory. */
-    public record Disk(Path path, long sizeBytes) {}
+    /**
+     * {@code disk: { path, size }}: survives restarts; {@code path} relative to the config file's directory.
+     *
+     * @param line line of the {@code disk} key, for errors found when the directory is opened; not part of equality
+     *             (moving the section in the file changes nothing)
+     */
+    public record Disk(Path path, long sizeBytes, int line) {
+        public Disk(Path path, long sizeBytes) {
+            this(path, sizeBytes, 0);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Disk d && d.sizeBytes == sizeBytes && d.path.equals(path);
+        }
+
+        @Override
+        public int hashCode() {
+            return path.hashCode() * 31 + Long.hashCode(sizeBytes);
+        }
+    }
 }

@@ -27,6 +27,7 @@ public final class ProxyMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter textWriter = PrometheusTextFormatWriter.create();
+    private final DiskCacheMetrics diskCache = new DiskCacheMetrics(registry);
 
     final Counter requests;
     final Histogram requestDuration;
@@ -262,6 +263,11 @@ public final class ProxyMetrics {
     /** Stats of one cache zone; the same name gives the same instance (across reloads). */
     public CacheStats cache(String zone) {
         return caches.computeIfAbsent(zone, z -> new CacheStats(this, z));
+    }
+
+    /** Stats of one cache zone's disk tier; the same name gives the same instance (across reloads). */
+    public DiskCacheStats diskCache(String zone) {
+        return diskCache.zone(zone);
     }
 
     private Counter cacheCounter(String name, String help) {

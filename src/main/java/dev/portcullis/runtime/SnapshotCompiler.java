@@ -2,6 +2,7 @@ package dev.portcullis.runtime;
 
 import dev.portcullis.cache.policy.CacheKeys;
 import dev.portcullis.cache.store.CacheZone;
+import dev.portcullis.cache.store.disk.DiskTier;
 import dev.portcullis.config.CacheZoneConfig;
 import dev.portcullis.config.ConfigError;
 import dev.portcullis.config.ConfigException;
@@ -33,6 +34,7 @@ import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.EndpointFactory;
 import dev.portcullis.upstream.discovery.DnsDiscovery;
 import io.netty.util.AsciiString;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -54,6 +56,20 @@ public final class SnapshotCompiler {
 
     public static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics)
             throws ConfigException {
+        return compile(cfg, previous, metrics, true);
+    }
+
+    /**
+     * What {@code portcullis validate} does: compiles the config as {@link #compile} would and drops the result,
+     * without opening the zones' disk directories (a running process holds them; the config reader has checked
+     * that they can be used).
+     */
+    public static void check(PortcullisConfig cfg, ProxyMetrics metrics) throws ConfigException {
+        compile(cfg, null, metrics, false).closeZonesNotIn(null);
+    }
+
+    private static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics, boolean openDisks)
+            throws ConfigException {
         String file = cfg.source() == null ? "<config>" : cfg.source().toString();
         List<ConfigError> errors = new ArrayList<>();
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
@@ -65,7 +81,7 @@ public final class SnapshotCompiler {
                 upstreams.put(u.name(), compileUpstream(u, old, metrics, file, errors));
             }
         }
-        Map<String, CacheZone> zones = zones(cfg, previous, metrics);
+        Map<String, CacheZone> zones = zones(cfg, previous, metrics, openDisks, file, errors);
         Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
         for (ListenerConfig l : cfg.listeners()) {
             List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
@@ -87,7 +103,8 @@ public final class SnapshotCompiler {
      * one starts empty (the caller closes the replaced ones once the new snapshot is in force, or the new ones if
      * it is not).
      */
-    private static Map<String, CacheZone> zones(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics) {
+    private static Map<String, CacheZone> zones(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics,
+                                                boolean openDisks, String file, List<ConfigError> errors) {
         Map<String, CacheZone> zones = new LinkedHashMap<>();
         for (CacheZoneConfig z : cfg.caches().values()) {
             CacheZone old = previous == null ? null : previous.caches().get(z.name());
@@ -95,10 +112,28 @@ public final class SnapshotCompiler {
             if (old != null && prevCfg != null && z.equals(prevCfg.caches().get(z.name()))) {
                 zones.put(z.name(), old);
             } else {
-                zones.put(z.name(), new CacheZone(z, metrics.cache(z.name())));
+                zones.put(z.name(), openDisks ? newZone(z, metrics, file, errors)
+                        : new CacheZone(z, metrics.cache(z.name())));
             }
         }
         return zones;
+    }
+
+    /**
+     * A zone and its lower tiers. A {@code disk} directory that a replaced zone still uses is taken over (its
+     * index and files), not opened twice; one that cannot be opened is a config error naming {@code disk.path}.
+     */
+    private static CacheZone newZone(CacheZoneConfig z, ProxyMetrics metrics, String file, List<ConfigError> errors) {
+        if (z.disk() == null) {
+            return new CacheZone(z, metrics.cache(z.name()));
+        }
+        try {
+            DiskTier disk = DiskTier.open(z.name(), z.disk(), z.maxObjectSize(), metrics.diskCache(z.name()));
+            return new CacheZone(z, metrics.cache(z.name()), List.of(disk));
+        } catch (IOException e) {
+            errors.add(new ConfigError(file, z.disk().line(), "caches." + z.name() + ".disk.path", e.getMessage()));
+            return new CacheZone(z, metrics.cache(z.name()));
+        }
     }
 
     /** The listener's TLS contexts; certificate problems become config errors naming the certificate's entry. */

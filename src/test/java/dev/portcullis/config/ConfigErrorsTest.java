@@ -114,7 +114,7 @@ class ConfigErrorsTest {
     void cacheZonesRefuseTheTiersNotBuiltYet() {
         assertThat(errors("""
                 caches:
-                  default: { memory: 1MiB, disk: { path: /tmp/c, size: 1GiB }, shared: redis }
+                  default: { memory: 1MiB, shared: redis }
                 listeners:
                   - name: web
                     bind: 127.0.0.1:8080
@@ -122,7 +122,6 @@ class ConfigErrorsTest {
                 upstreams:
                   backend: { endpoints: [127.0.0.1:9001] }
                 """)).containsExactly(
-                "t.yaml:2: caches.default.disk: 'disk' is not supported in this version yet",
                 "t.yaml:2: caches.default.shared: 'shared' is not supported in this version yet");
     }
 
