@@ -162,7 +162,7 @@ class DiskCacheCrashIT {
         run();
         HttpResponse<byte[]> slow = client.send(get("/slow/1"), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(slow.body()).isEqualTo(body("/slow/1"));
-        assertThat(cacheStatus(slow)).contains("fwd=miss");
+        assertThat(cacheStatus(slow)).contains("fwd=uri-miss");
         assertThat(originCounts.get("/slow/1").get()).isEqualTo(2);
         awaitMetric("portcullis_cache_disk_objects", 1); // stored now: its write is over before the next part
 
@@ -270,7 +270,7 @@ class DiskCacheCrashIT {
         for (String p : List.of("/d/body", "/d/head")) {
             HttpResponse<byte[]> r = client.send(get(p), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(r.body()).as(p).isEqualTo(body(p));
-            assertThat(cacheStatus(r)).as(p).contains("fwd=miss");
+            assertThat(cacheStatus(r)).as(p).contains("fwd=uri-miss");
             assertThat(originCounts.get(p).get()).as(p).isEqualTo(2);
         }
         assertThat(child.stderr()).contains("is damaged (body checksum mismatch)");

@@ -94,7 +94,7 @@ class DiskCacheProxyTest {
                 for (int i = 0; i < OBJECTS; i++) {
                     HttpResponse<byte[]> r = get(p, "/o/" + i);
                     assertThat(r.body()).isEqualTo(body("/o/" + i));
-                    assertThat(cacheStatus(r)).contains("fwd=miss").contains("stored");
+                    assertThat(cacheStatus(r)).contains("fwd=uri-miss").contains("stored");
                 }
                 awaitMetric(p, "portcullis_cache_disk_objects", OBJECTS);
                 // memory holds two of them: the first ones come back from disk
@@ -141,7 +141,7 @@ class DiskCacheProxyTest {
             try (TestProxy p = TestProxy.start(yaml(origin, "256KiB"))) {
                 awaitMetric(p, "portcullis_cache_disk_objects", OBJECTS - 3);
                 HttpResponse<byte[]> purged = get(p, "/o/10");
-                assertThat(cacheStatus(purged)).contains("fwd=miss");
+                assertThat(cacheStatus(purged)).contains("fwd=uri-miss");
                 assertThat(purged.body()).isEqualTo(body("/o/10"));
                 assertThat(cacheStatus(get(p, "/o/2"))).startsWith("portcullis; hit");
             }
