@@ -17,7 +17,8 @@ final class CacheReader {
     private CacheReader() {
     }
 
-    static Map<String, CacheZoneConfig> zones(Section caches, Errors errors) {
+    /** @param redis whether the config has a top-level {@code redis} ({@code shared: redis} needs it) */
+    static Map<String, CacheZoneConfig> zones(Section caches, Errors errors, boolean redis) {
         Map<String, CacheZoneConfig> zones = new LinkedHashMap<>();
         for (Section.Entry e : caches.entries()) {
             if (!Values.isName(e.key())) {
@@ -27,7 +28,7 @@ final class CacheReader {
             }
             Section z = Section.of(errors, e.value(), e.path(), e.keyNode());
             // the memory tier only, for now: a disk or shared tier is refused rather than silently not used
-            z.keys(List.of("memory", "max_object_size"), List.of("disk", "shared"));
+            z.keys(List.of("memory", "max_object_size", "shared", "shared_max_object_size"), List.of("disk"));
             long memory = z.size("memory", CacheZoneConfig.DEFAULT_MEMORY, MAX_SIZE);
             long maxObject = z.size("max_object_size", Math.min(CacheZoneConfig.DEFAULT_MAX_OBJECT_SIZE, memory),
                     MAX_SIZE);
@@ -51,9 +52,40 @@ final class CacheReader {
                     disk = new CacheZoneConfig.Disk(path, size);
                 }
             }
-            zones.put(e.key(), new CacheZoneConfig(e.key(), memory, disk, maxObject));
+            zones.put(e.key(), new CacheZoneConfig(e.key(), memory, disk, maxObject, shared(z, maxObject, redis)));
         }
         return Collections.unmodifiableMap(zones);
+    }
+
+    /** {@code shared: redis} and {@code shared_max_object_size}; null when the zone has no shared tier. */
+    private static CacheZoneConfig.Shared shared(Section z, long maxObject, boolean redis) {
+        if (!z.has("shared")) {
+            if (z.has("shared_max_object_size")) {
+                z.error("shared_max_object_size", "shared_max_object_size needs 'shared: redis'");
+            }
+            return null;
+        }
+        String kind = z.parse("shared", null, "redis", s -> {
+            if (!s.trim().equals("redis")) {
+                throw new IllegalArgumentException("invalid shared tier '" + s + "'; expected redis");
+            }
+            return "redis";
+        });
+        if (kind == null) {
+            return null;
+        }
+        if (!redis) {
+            z.error("shared", "'shared: redis' needs the top-level 'redis' section, such as "
+                    + "redis: { url: redis://127.0.0.1:6379 }");
+            return null;
+        }
+        long max = z.size("shared_max_object_size",
+                Math.min(maxObject, CacheZoneConfig.DEFAULT_SHARED_MAX_OBJECT_SIZE), MAX_SIZE);
+        if (max > maxObject) {
+            z.error("shared_max_object_size", "shared_max_object_size (" + max + " bytes) is larger than "
+                    + "max_object_size (" + maxObject + " bytes); nothing that large is stored");
+        }
+        return new CacheZoneConfig.Shared(Math.min(max, maxObject));
     }
 
     /** {@code cache: ZONE} or {@code cache: { zone, key }}; null when absent or {@code cache: off}. */

@@ -1,7 +1,9 @@
 package dev.portcullis.runtime;
 
 import dev.portcullis.cache.policy.CacheKeys;
+import dev.portcullis.cache.shared.RedisTier;
 import dev.portcullis.cache.store.CacheZone;
+import dev.portcullis.cache.store.LowerTier;
 import dev.portcullis.config.CacheZoneConfig;
 import dev.portcullis.config.ConfigError;
 import dev.portcullis.config.ConfigException;
@@ -23,6 +25,7 @@ import dev.portcullis.http.filters.rewrite.PathRewriteFilter;
 import dev.portcullis.http.router.RouteTable;
 import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.observe.RouteStats;
+import dev.portcullis.redis.RedisClients;
 import dev.portcullis.template.Template;
 import dev.portcullis.config.UpstreamConnectionConfig;
 import dev.portcullis.tls.ClientTls;
@@ -52,7 +55,17 @@ public final class SnapshotCompiler {
     private SnapshotCompiler() {
     }
 
+    /** Compiles without connecting anywhere (validation): no Redis client, so no shared tiers. */
     public static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics)
+            throws ConfigException {
+        return compile(cfg, previous, metrics, false);
+    }
+
+    /**
+     * @param online whether this snapshot will serve: then the config's {@code redis} gets its client (the previous
+     *               snapshot's while unchanged) and zones their shared tiers
+     */
+    public static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics, boolean online)
             throws ConfigException {
         String file = cfg.source() == null ? "<config>" : cfg.source().toString();
         List<ConfigError> errors = new ArrayList<>();
@@ -65,7 +78,8 @@ public final class SnapshotCompiler {
                 upstreams.put(u.name(), compileUpstream(u, old, metrics, file, errors));
             }
         }
-        Map<String, CacheZone> zones = zones(cfg, previous, metrics);
+        RedisClients redis = online ? redis(cfg, previous, metrics) : null;
+        Map<String, CacheZone> zones = zones(cfg, previous, metrics, redis);
         Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
         for (ListenerConfig l : cfg.listeners()) {
             List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
@@ -74,7 +88,7 @@ public final class SnapshotCompiler {
             }
             listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries), serverTls(l, file, errors)));
         }
-        Snapshot next = new Snapshot(cfg, Map.copyOf(listeners), upstreams, Map.copyOf(zones));
+        Snapshot next = new Snapshot(cfg, Map.copyOf(listeners), upstreams, Map.copyOf(zones), redis);
         if (!errors.isEmpty()) {
             next.closeZonesNotIn(previous);
             throw new ConfigException(errors);
@@ -87,18 +101,35 @@ public final class SnapshotCompiler {
      * one starts empty (the caller closes the replaced ones once the new snapshot is in force, or the new ones if
      * it is not).
      */
-    private static Map<String, CacheZone> zones(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics) {
+    private static Map<String, CacheZone> zones(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics,
+                                                RedisClients redis) {
         Map<String, CacheZone> zones = new LinkedHashMap<>();
         for (CacheZoneConfig z : cfg.caches().values()) {
             CacheZone old = previous == null ? null : previous.caches().get(z.name());
             PortcullisConfig prevCfg = previous == null ? null : previous.config();
-            if (old != null && prevCfg != null && z.equals(prevCfg.caches().get(z.name()))) {
+            // a shared tier is bound to its Redis client: a new client (redis changed) needs a new zone
+            boolean sameRedis = z.shared() == null || previous != null && redis == previous.redis();
+            if (old != null && prevCfg != null && z.equals(prevCfg.caches().get(z.name())) && sameRedis) {
                 zones.put(z.name(), old);
             } else {
-                zones.put(z.name(), new CacheZone(z, metrics.cache(z.name())));
+                List<LowerTier> tiers = z.shared() != null && redis != null ? List.of(new RedisTier(z, redis))
+                        : List.of();
+                zones.put(z.name(), new CacheZone(z, metrics.cache(z.name()), tiers));
             }
         }
         return zones;
+    }
+
+    /** The previous snapshot's client while {@code redis} is unchanged; a new one (connecting) otherwise. */
+    private static RedisClients redis(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics) {
+        if (cfg.redis() == null) {
+            return null;
+        }
+        RedisClients old = previous == null ? null : previous.redis();
+        if (old != null && old.config().equals(cfg.redis())) {
+            return old;
+        }
+        return RedisClients.open(cfg.redis(), metrics.redis());
     }
 
     /** The listener's TLS contexts; certificate problems become config errors naming the certificate's entry. */
