@@ -57,6 +57,14 @@ public final class RedisClients implements AutoCloseable {
     /** Commands waiting for their reply, at most: past it lettuce refuses new ones (memory stays bounded). */
     static final int REQUEST_QUEUE = 65_536;
 
+    static {
+        // lettuce would pick io_uring when both it and epoll load (and warn about the choice each time): a Redis
+        // client gains nothing from it, so it keeps to epoll, quietly. An operator's own setting wins.
+        if (System.getProperty("io.lettuce.core.iouring") == null) {
+            System.setProperty("io.lettuce.core.iouring", "false");
+        }
+    }
+
     private final RedisConfig config;
     private final RedisStats stats;
     private final ClientResources resources;
