@@ -15,6 +15,8 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.protocol.ConnectionIntent;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -164,10 +166,19 @@ public final class RedisClients implements AutoCloseable {
         }
     }
 
+    /** The failure and, when it wraps one, its root cause: what the operator needs to see. */
     static String describe(Throwable t) {
         Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-        String m = c.getMessage();
-        return c.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+        Throwable root = c;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return text(c) + (root == c ? "" : "; caused by " + text(root));
+    }
+
+    private static String text(Throwable t) {
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
     /**
@@ -219,8 +230,12 @@ public final class RedisClients implements AutoCloseable {
         CompletionStage<? extends StatefulConnection<String, byte[]>> main;
         CompletionStage<? extends StatefulRedisPubSubConnection<String, byte[]>> sub;
         if (client instanceof RedisClusterClient c) {
-            main = commands == null ? c.connectAsync(CODEC) : CompletableFuture.completedFuture(null);
-            sub = pubSub == null ? c.connectPubSubAsync(CODEC) : CompletableFuture.completedFuture(null);
+            // lettuce's async cluster connect needs the topology loaded first (its sync connect would block)
+            main = commands == null ? c.refreshPartitionsAsync().thenCompose(v -> c.connectAsync(CODEC))
+                    .thenCompose(conn -> warmUp(c, conn)) : CompletableFuture.completedFuture(null);
+            // the pub/sub connection needs the topology the command connection loads first
+            sub = pubSub == null ? main.thenCompose(m -> c.connectPubSubAsync(CODEC))
+                    : CompletableFuture.completedFuture(null);
         } else {
             RedisClient c = (RedisClient) client;
             RedisURI uri = uri(config.urls().get(0));
@@ -238,6 +253,23 @@ public final class RedisClients implements AutoCloseable {
             retry(retryDelay);
             return null;
         });
+    }
+
+    /**
+     * Opens the connection to every master before the client is used: lettuce opens node connections on first use,
+     * and with {@code REJECT_COMMANDS} the commands that come while one is being opened would be refused. Later
+     * nodes (a failover, a resharding) are opened on first use: their first commands may miss.
+     */
+    private static CompletableFuture<StatefulRedisClusterConnection<String, byte[]>> warmUp(
+            RedisClusterClient c, StatefulRedisClusterConnection<String, byte[]> conn) {
+        List<CompletableFuture<?>> nodes = new java.util.ArrayList<>();
+        for (RedisClusterNode n : c.getPartitions()) {
+            if (!n.getSlots().isEmpty()) { // a master serving slots; commands go to it by host and port
+                nodes.add(conn.getConnectionAsync(n.getUri().getHost(), n.getUri().getPort(), ConnectionIntent.WRITE)
+                        .exceptionally(err -> null)); // a node down now: its slots miss until it is back
+            }
+        }
+        return CompletableFuture.allOf(nodes.toArray(CompletableFuture[]::new)).thenApply(v -> conn);
     }
 
     private synchronized void adopt(StatefulConnection<String, byte[]> main,

@@ -21,21 +21,28 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
     private final int port;
     private final Path log;
+    private final java.util.List<String> extraArgs;
     private Process process;
 
-    private RedisServer(int port) throws IOException {
+    private RedisServer(int port, java.util.List<String> extraArgs) throws IOException {
         this.port = port;
         this.log = Files.createTempFile("redis-test-", ".log");
+        this.extraArgs = extraArgs;
     }
 
     public static RedisServer start() throws Exception {
+        return start(java.util.List.of());
+    }
+
+    /** @param extraArgs more redis-server options, such as {@code --cluster-enabled yes} */
+    public static RedisServer start(java.util.List<String> extraArgs) throws Exception {
         IOException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             int port;
             try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
                 port = s.getLocalPort();
             }
-            RedisServer r = new RedisServer(port);
+            RedisServer r = new RedisServer(port, extraArgs);
             try {
                 r.launch();
                 return r;
@@ -50,8 +57,11 @@ public final class RedisServer implements AutoCloseable {
     private void launch() throws IOException, InterruptedException {
         ProcessBuilder pb;
         try {
-            pb = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--protected-mode", "no")
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("redis-server", "--port",
+                    Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--protected-mode", "no"));
+            cmd.addAll(extraArgs);
+            pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             process = pb.start();
