@@ -129,7 +129,9 @@ public final class RedisClients implements AutoCloseable {
 
     private RedisURI uri(String url) {
         RedisURI u = RedisURI.create(url);
-        u.setTimeout(config.timeout());
+        // the URI's timeout bounds the connection handshake (HELLO, CLIENT SETNAME): at least the connect timeout, so
+        // a cold start or a short redis.timeout does not fail it; commands keep redis.timeout (TimeoutOptions)
+        u.setTimeout(config.timeout().compareTo(CONNECT_TIMEOUT) > 0 ? config.timeout() : CONNECT_TIMEOUT);
         u.setClientName("portcullis");
         return u;
     }
