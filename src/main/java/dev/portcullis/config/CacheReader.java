@@ -17,7 +17,8 @@ final class CacheReader {
     private CacheReader() {
     }
 
-    static Map<String, CacheZoneConfig> zones(Section caches, Errors errors) {
+    /** @param redis whether the config has a top-level {@code redis} ({@code shared: redis} needs it) */
+    static Map<String, CacheZoneConfig> zones(Section caches, Errors errors, boolean redis) {
         Map<String, CacheZoneConfig> zones = new LinkedHashMap<>();
         Map<Path, String> diskOwners = new LinkedHashMap<>();
         for (Section.Entry e : caches.entries()) {
@@ -27,8 +28,8 @@ final class CacheReader {
                 continue;
             }
             Section z = Section.of(errors, e.value(), e.path(), e.keyNode());
-            // the shared tier is refused rather than silently not used until it is built
-            z.keys(List.of("memory", "max_object_size", "disk"), List.of("shared"));
+            // every tier is read now
+            z.keys(List.of("memory", "max_object_size", "disk", "shared", "shared_max_object_size"), List.of());
             long memory = z.size("memory", CacheZoneConfig.DEFAULT_MEMORY, MAX_SIZE);
             long maxObject = z.size("max_object_size", Math.min(CacheZoneConfig.DEFAULT_MAX_OBJECT_SIZE, memory),
                     MAX_SIZE);
@@ -37,7 +38,7 @@ final class CacheReader {
                         + memory + " bytes); an object must fit in memory while it is filled");
             }
             CacheZoneConfig.Disk disk = z.has("disk") ? disk(z, e.key(), maxObject, diskOwners) : null;
-            zones.put(e.key(), new CacheZoneConfig(e.key(), memory, disk, maxObject));
+            zones.put(e.key(), new CacheZoneConfig(e.key(), memory, disk, maxObject, shared(z, maxObject, redis)));
         }
         return Collections.unmodifiableMap(zones);
     }
@@ -107,6 +108,37 @@ final class CacheReader {
             return null;
         }
         return path;
+    }
+
+    /** {@code shared: redis} and {@code shared_max_object_size}; null when the zone has no shared tier. */
+    private static CacheZoneConfig.Shared shared(Section z, long maxObject, boolean redis) {
+        if (!z.has("shared")) {
+            if (z.has("shared_max_object_size")) {
+                z.error("shared_max_object_size", "shared_max_object_size needs 'shared: redis'");
+            }
+            return null;
+        }
+        String kind = z.parse("shared", null, "redis", s -> {
+            if (!s.trim().equals("redis")) {
+                throw new IllegalArgumentException("invalid shared tier '" + s + "'; expected redis");
+            }
+            return "redis";
+        });
+        if (kind == null) {
+            return null;
+        }
+        if (!redis) {
+            z.error("shared", "'shared: redis' needs the top-level 'redis' section, such as "
+                    + "redis: { url: redis://127.0.0.1:6379 }");
+            return null;
+        }
+        long max = z.size("shared_max_object_size",
+                Math.min(maxObject, CacheZoneConfig.DEFAULT_SHARED_MAX_OBJECT_SIZE), MAX_SIZE);
+        if (max > maxObject) {
+            z.error("shared_max_object_size", "shared_max_object_size (" + max + " bytes) is larger than "
+                    + "max_object_size (" + maxObject + " bytes); nothing that large is stored");
+        }
+        return new CacheZoneConfig.Shared(Math.min(max, maxObject));
     }
 
     /** {@code cache: ZONE} or {@code cache: { zone, key }}; null when absent or {@code cache: off}. */

@@ -12,6 +12,7 @@ import java.util.Map;
  * @param workers    event-loop threads; 0 means auto (one per core)
  * @param raw        the parsed YAML tree (maps, lists, scalars) for the admin API's /api/v1/config
  * @param upstreams  in file order
+ * @param redis      the shared Redis, or null when the config has none
  */
 public record PortcullisConfig(
         Path source,
@@ -23,5 +24,6 @@ public record PortcullisConfig(
         List<ListenerConfig> listeners,
         Map<String, UpstreamConfig> upstreams,
         Map<String, CacheZoneConfig> caches,
+        RedisConfig redis,
         Map<String, Object> raw) {
 }

@@ -66,6 +66,7 @@ public final class ProxyMetrics {
     private final ConcurrentMap<RouteKey, MirrorStats> mirrors = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, CacheStats> caches = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, CompressionStats> compression = new ConcurrentHashMap<>();
+    private RedisStats redis;
 
     private record RouteKey(String listener, String route, String upstream) {}
 
@@ -272,6 +273,14 @@ public final class ProxyMetrics {
 
     private Counter cacheCounter(String name, String help) {
         return Counter.builder().name(name).help(help).labelNames("zone").withoutExemplars().register(registry);
+    }
+
+    /** The Redis client's and shared tiers' metrics, registered on first use (configs without redis have none). */
+    public synchronized RedisStats redis() {
+        if (redis == null) {
+            redis = new RedisStats(registry);
+        }
+        return redis;
     }
 
     /** Compression counters of one route; the same name gives the same instance. */

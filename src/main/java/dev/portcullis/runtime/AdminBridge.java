@@ -6,6 +6,7 @@ import dev.portcullis.admin.EndpointView;
 import dev.portcullis.admin.PurgeRequest;
 import dev.portcullis.admin.ReloadOutcome;
 import dev.portcullis.admin.UpstreamView;
+import dev.portcullis.cache.shared.PurgeBroadcast;
 import dev.portcullis.cache.store.CacheZone;
 import dev.portcullis.http.CompiledRoute;
 import dev.portcullis.http.ListenerRuntime;
@@ -104,12 +105,13 @@ final class AdminBridge implements AdminContext {
     /**
      * A URL is keyed the way each caching route keys it (its query shaping applies), in that route's zone, with
      * every variant and key extension; a prefix is matched against stored keys ({@code scheme://host[:port]/path?query},
-     * scheme and host in lower case, no default port); a tag in every zone.
+     * scheme and host in lower case, no default port); a tag in every zone. With a {@code redis} section the
+     * zone-level purges made here are published, and every other instance sharing it makes them too.
      */
     @Override
     public int purge(PurgeRequest request) {
         Snapshot s = process.snapshot();
-        int purged = 0;
+        List<PurgeBroadcast.Purge> purges = new ArrayList<>();
         if (request instanceof PurgeRequest.Url u) {
             java.net.URI uri = java.net.URI.create(u.url().replace(" ", "%20"));
             String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
@@ -124,18 +126,27 @@ final class AdminBridge implements AdminContext {
                     }
                     String base = rc.keys().base(uri.getScheme(), authority, pathAndQuery);
                     if (done.add(rc.zone().name() + "\u0000" + base)) {
-                        purged += rc.zone().purgeKey(base) + rc.zone().purgePrefix(base + "\n");
+                        // the URL's every variant, then its key extensions (headers, cookies): lines after the base
+                        purges.add(new PurgeBroadcast.Purge(rc.zone().name(), PurgeBroadcast.Kind.KEY, base));
+                        purges.add(new PurgeBroadcast.Purge(rc.zone().name(), PurgeBroadcast.Kind.PREFIX, base + "\n"));
                     }
                 }
             }
         } else if (request instanceof PurgeRequest.Prefix p) {
             for (CacheZone z : s.caches().values()) {
-                purged += z.purgePrefix(p.prefix());
+                purges.add(new PurgeBroadcast.Purge(z.name(), PurgeBroadcast.Kind.PREFIX, p.prefix()));
             }
         } else if (request instanceof PurgeRequest.Tag t) {
             for (CacheZone z : s.caches().values()) {
-                purged += z.purgeTag(t.tag());
+                purges.add(new PurgeBroadcast.Purge(z.name(), PurgeBroadcast.Kind.TAG, t.tag()));
             }
+        }
+        int purged = 0;
+        for (PurgeBroadcast.Purge p : purges) {
+            purged += PurgeBroadcast.apply(s.caches().get(p.zone()), p);
+        }
+        if (s.redis() != null) {
+            process.purges().publish(s.redis(), purges);
         }
         return purged;
     }

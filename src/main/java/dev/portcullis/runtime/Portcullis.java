@@ -2,6 +2,7 @@ package dev.portcullis.runtime;
 
 import dev.portcullis.admin.AdminServer;
 import dev.portcullis.admin.ReloadOutcome;
+import dev.portcullis.cache.shared.PurgeBroadcast;
 import dev.portcullis.config.ConfigException;
 import dev.portcullis.config.ListenerConfig;
 import dev.portcullis.config.PortcullisConfig;
@@ -48,6 +49,8 @@ public final class Portcullis {
     private final List<ListenerContext> retiredListeners = new CopyOnWriteArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Snapshot snapshot;
+    /** Purges through the admin API reach the other instances sharing the config's redis, and theirs reach us. */
+    private final PurgeBroadcast purges = new PurgeBroadcast(() -> snapshot.caches());
     private volatile AccessLog accessLog;
     private volatile boolean ready;
     private volatile boolean draining;
@@ -84,7 +87,7 @@ public final class Portcullis {
     }
 
     private void startWith(PortcullisConfig config) throws ConfigException, IOException {
-        Snapshot s = SnapshotCompiler.compile(config, null, metrics);
+        Snapshot s = SnapshotCompiler.compile(config, null, metrics, true);
         supervisor.adopt(s.upstreams().values());
         accessLog = AccessLog.open(config.accessLog(), metrics);
         for (ListenerConfig l : config.listeners()) {
@@ -95,6 +98,9 @@ public final class Portcullis {
             logBound(l.name(), b, rt);
         }
         snapshot = s;
+        if (s.redis() != null) {
+            purges.listen(s.redis());
+        }
         supervisor.activate(s.upstreams().values());
         admin = new AdminServer(config.admin(), new AdminBridge(this), transport);
         admin.start();
@@ -142,7 +148,7 @@ public final class Portcullis {
         Snapshot compiled = null;
         try {
             next = source.load();
-            compiled = SnapshotCompiler.compile(next, snapshot, metrics);
+            compiled = SnapshotCompiler.compile(next, snapshot, metrics, true);
             supervisor.adopt(compiled.upstreams().values());
         } catch (ConfigException e) {
             return refused(trigger, e.errors().stream().map(Object::toString).toList());
@@ -213,6 +219,9 @@ public final class Portcullis {
         accessLog = newLog;
         Snapshot previous = snapshot;
         snapshot = s;
+        if (s.redis() != null && s.redis() != previous.redis()) {
+            purges.listen(s.redis());
+        }
         supervisor.activate(s.upstreams().values());
         retireReplacedUpstreams(previous, s);
         previous.closeZonesNotIn(s); // readers in flight keep their bodies; the memory goes as they finish
@@ -386,6 +395,11 @@ public final class Portcullis {
 
     public ProxyMetrics metrics() {
         return metrics;
+    }
+
+    /** How purges reach the other instances (tests read its instance id). */
+    public PurgeBroadcast purges() {
+        return purges;
     }
 
     /** The bound address of a listener (tests bind port 0). */

@@ -1,8 +1,10 @@
 package dev.portcullis.runtime;
 
 import dev.portcullis.cache.policy.CacheKeys;
+import dev.portcullis.cache.shared.RedisTier;
 import dev.portcullis.cache.store.CacheZone;
 import dev.portcullis.cache.store.disk.DiskTier;
+import dev.portcullis.cache.store.LowerTier;
 import dev.portcullis.config.CacheZoneConfig;
 import dev.portcullis.config.ConfigError;
 import dev.portcullis.config.ConfigException;
@@ -24,6 +26,7 @@ import dev.portcullis.http.filters.rewrite.PathRewriteFilter;
 import dev.portcullis.http.router.RouteTable;
 import dev.portcullis.observe.ProxyMetrics;
 import dev.portcullis.observe.RouteStats;
+import dev.portcullis.redis.RedisClients;
 import dev.portcullis.template.Template;
 import dev.portcullis.config.UpstreamConnectionConfig;
 import dev.portcullis.tls.ClientTls;
@@ -54,21 +57,27 @@ public final class SnapshotCompiler {
     private SnapshotCompiler() {
     }
 
+    /** Compiles without connecting anywhere (validation): no Redis client, so no shared tiers. */
     public static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics)
             throws ConfigException {
-        return compile(cfg, previous, metrics, true);
+        return compile(cfg, previous, metrics, false);
     }
 
     /**
-     * What {@code portcullis validate} does: compiles the config as {@link #compile} would and drops the result,
+     * What {@code portcullis validate} does: compiles the config as a serving process would and drops the result,
      * without opening the zones' disk directories (a running process holds them; the config reader has checked
-     * that they can be used).
+     * that they can be used) nor connecting to Redis.
      */
     public static void check(PortcullisConfig cfg, ProxyMetrics metrics) throws ConfigException {
         compile(cfg, null, metrics, false).closeZonesNotIn(null);
     }
 
-    private static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics, boolean openDisks)
+    /**
+     * @param online whether this snapshot will serve: then the zones' disk directories are opened, the config's
+     *               {@code redis} gets its client (the previous snapshot's while unchanged) and zones their shared
+     *               tiers
+     */
+    public static Snapshot compile(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics, boolean online)
             throws ConfigException {
         String file = cfg.source() == null ? "<config>" : cfg.source().toString();
         List<ConfigError> errors = new ArrayList<>();
@@ -81,7 +90,8 @@ public final class SnapshotCompiler {
                 upstreams.put(u.name(), compileUpstream(u, old, metrics, file, errors));
             }
         }
-        Map<String, CacheZone> zones = zones(cfg, previous, metrics, openDisks, file, errors);
+        RedisClients redis = online ? redis(cfg, previous, metrics) : null;
+        Map<String, CacheZone> zones = zones(cfg, previous, metrics, online, redis, file, errors);
         Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
         for (ListenerConfig l : cfg.listeners()) {
             List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
@@ -90,7 +100,7 @@ public final class SnapshotCompiler {
             }
             listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries), serverTls(l, file, errors)));
         }
-        Snapshot next = new Snapshot(cfg, Map.copyOf(listeners), upstreams, Map.copyOf(zones));
+        Snapshot next = new Snapshot(cfg, Map.copyOf(listeners), upstreams, Map.copyOf(zones), redis);
         if (!errors.isEmpty()) {
             next.closeZonesNotIn(previous);
             throw new ConfigException(errors);
@@ -104,15 +114,18 @@ public final class SnapshotCompiler {
      * it is not).
      */
     private static Map<String, CacheZone> zones(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics,
-                                                boolean openDisks, String file, List<ConfigError> errors) {
+                                                boolean online, RedisClients redis, String file,
+                                                List<ConfigError> errors) {
         Map<String, CacheZone> zones = new LinkedHashMap<>();
         for (CacheZoneConfig z : cfg.caches().values()) {
             CacheZone old = previous == null ? null : previous.caches().get(z.name());
             PortcullisConfig prevCfg = previous == null ? null : previous.config();
-            if (old != null && prevCfg != null && z.equals(prevCfg.caches().get(z.name()))) {
+            // a shared tier is bound to its Redis client: a new client (redis changed) needs a new zone
+            boolean sameRedis = z.shared() == null || previous != null && redis == previous.redis();
+            if (old != null && prevCfg != null && z.equals(prevCfg.caches().get(z.name())) && sameRedis) {
                 zones.put(z.name(), old);
             } else {
-                zones.put(z.name(), openDisks ? newZone(z, metrics, file, errors)
+                zones.put(z.name(), online ? newZone(z, metrics, redis, file, errors)
                         : new CacheZone(z, metrics.cache(z.name())));
             }
         }
@@ -120,20 +133,37 @@ public final class SnapshotCompiler {
     }
 
     /**
-     * A zone and its lower tiers. A {@code disk} directory that a replaced zone still uses is taken over (its
-     * index and files), not opened twice; one that cannot be opened is a config error naming {@code disk.path}.
+     * A zone and its lower tiers, disk first, then shared. A {@code disk} directory that a replaced zone still uses
+     * is taken over (its index and files), not opened twice; one that cannot be opened is a config error naming
+     * {@code disk.path}.
      */
-    private static CacheZone newZone(CacheZoneConfig z, ProxyMetrics metrics, String file, List<ConfigError> errors) {
-        if (z.disk() == null) {
-            return new CacheZone(z, metrics.cache(z.name()));
+    private static CacheZone newZone(CacheZoneConfig z, ProxyMetrics metrics, RedisClients redis, String file,
+                                     List<ConfigError> errors) {
+        List<LowerTier> tiers = new ArrayList<>(2);
+        if (z.disk() != null) {
+            try {
+                tiers.add(DiskTier.open(z.name(), z.disk(), z.maxObjectSize(), metrics.diskCache(z.name())));
+            } catch (IOException e) {
+                errors.add(new ConfigError(file, z.disk().line(), "caches." + z.name() + ".disk.path",
+                        e.getMessage()));
+            }
         }
-        try {
-            DiskTier disk = DiskTier.open(z.name(), z.disk(), z.maxObjectSize(), metrics.diskCache(z.name()));
-            return new CacheZone(z, metrics.cache(z.name()), List.of(disk));
-        } catch (IOException e) {
-            errors.add(new ConfigError(file, z.disk().line(), "caches." + z.name() + ".disk.path", e.getMessage()));
-            return new CacheZone(z, metrics.cache(z.name()));
+        if (z.shared() != null && redis != null) {
+            tiers.add(new RedisTier(z, redis));
         }
+        return new CacheZone(z, metrics.cache(z.name()), tiers);
+    }
+
+    /** The previous snapshot's client while {@code redis} is unchanged; a new one (connecting) otherwise. */
+    private static RedisClients redis(PortcullisConfig cfg, Snapshot previous, ProxyMetrics metrics) {
+        if (cfg.redis() == null) {
+            return null;
+        }
+        RedisClients old = previous == null ? null : previous.redis();
+        if (old != null && old.config().equals(cfg.redis())) {
+            return old;
+        }
+        return RedisClients.open(cfg.redis(), metrics.redis());
     }
 
     /** The listener's TLS contexts; certificate problems become config errors naming the certificate's entry. */

@@ -76,7 +76,7 @@ class ConfigErrorsTest {
                 """)).containsExactly("t.yaml:5: listeners[0].routes[0].match.pathprefix: unknown key 'pathprefix'; did you mean 'path_prefix'?");
         assertThat(errors("wrkers: 2\n" + LISTENER)).containsExactly("t.yaml:1: wrkers: unknown key 'wrkers'; did you mean 'workers'?");
         assertThat(errors("zzzzzzzzzz: 2\n" + LISTENER)).containsExactly("t.yaml:1: zzzzzzzzzz: unknown key 'zzzzzzzzzz'; "
-                + "expected one of: workers, transport, shutdown_timeout, admin, access_log, listeners, upstreams, caches");
+                + "expected one of: workers, transport, shutdown_timeout, admin, access_log, listeners, upstreams, caches, redis");
     }
 
     @Test
@@ -102,7 +102,6 @@ class ConfigErrorsTest {
                     endpoints: [127.0.0.1:9001]
                     proxy_protocol: v2
                 """)).containsExactly(
-                "t.yaml:1: redis: 'redis' is not supported in this version yet",
                 "t.yaml:7: listeners[0].defaults.cache: unknown cache zone 'nozone'; no cache zones are defined (top-level 'caches')",
                 "t.yaml:9: listeners[0].routes[0].auth: 'auth' is not supported in this version yet",
                 "t.yaml:10: listeners[0].routes[0].rate_limit: 'rate_limit' is not supported in this version yet",
@@ -122,7 +121,8 @@ class ConfigErrorsTest {
                 upstreams:
                   backend: { endpoints: [127.0.0.1:9001] }
                 """)).containsExactly(
-                "t.yaml:2: caches.default.shared: 'shared' is not supported in this version yet");
+                "t.yaml:2: caches.default.shared: 'shared: redis' needs the top-level 'redis' section, such as "
+                        + "redis: { url: redis://127.0.0.1:6379 }");
     }
 
     @Test
