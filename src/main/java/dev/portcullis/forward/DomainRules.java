@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -156,7 +155,21 @@ public final class DomainRules {
 
     /** Decides for a destination written as an address (a SOCKS5 IPv4/IPv6 request, an IP literal). */
     public Decision check(InetAddress address) {
+        byte[] a = address.getAddress();
+        if (a.length == 16 && isV4Mapped(a)) {
+            // As HostSyntax reads [::ffff:a.b.c.d]: the IPv4 address, so an IPv4 entry matches it.
+            return checkKey((a[12] & 0xFF) + "." + (a[13] & 0xFF) + "." + (a[14] & 0xFF) + "." + (a[15] & 0xFF));
+        }
         return checkKey(HostSyntax.canonicalText(address));
+    }
+
+    private static boolean isV4Mapped(byte[] a) {
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        return (a[10] & 0xFF) == 0xFF && (a[11] & 0xFF) == 0xFF;
     }
 
     private Decision checkKey(String key) {
@@ -255,10 +268,6 @@ public final class DomainRules {
         Path path = baseDir.resolve(name);
         NameSet.Builder set = new NameSet.Builder();
         int line = 0;
-        // A strict decoder: a list that is not UTF-8 is an error, not a set of mangled names.
-        var decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
         try {
             if (Files.size(path) > MAX_FILE_BYTES) {
                 report(problems, total, new Problem(name, 0, "file:" + name,
@@ -269,13 +278,18 @@ public final class DomainRules {
             report(problems, total, new Problem(name, 0, "file:" + name, cannotRead(path, e)));
             return null;
         }
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(path), decoder), 1 << 16)) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(path), replacing()), 1 << 16)) {
             String text;
             while ((text = in.readLine()) != null) {
                 line++;
                 if (text.length() > MAX_LINE_LENGTH) {
                     report(problems, total, new Problem(name, line, text.substring(0, 40) + "...",
                             "line longer than " + MAX_LINE_LENGTH + " characters"));
+                    continue;
+                }
+                if (text.indexOf('\uFFFD') >= 0) {
+                    // Bytes that are not UTF-8 decode to U+FFFD: an error on this line, not a mangled name.
+                    report(problems, total, new Problem(name, line, "", "not UTF-8 text"));
                     continue;
                 }
                 int hash = text.indexOf('#');
@@ -295,14 +309,18 @@ public final class DomainRules {
                     return null;
                 }
             }
-        } catch (CharacterCodingException e) {
-            report(problems, total, new Problem(name, line + 1, "", "not UTF-8 text"));
-            return null;
         } catch (IOException e) {
             report(problems, total, new Problem(name, 0, "file:" + name, cannotRead(path, e)));
             return null;
         }
         return set.build();
+    }
+
+    /** UTF-8 that turns bad bytes into U+FFFD, so the line that holds them can be named. */
+    static java.nio.charset.CharsetDecoder replacing() {
+        return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE);
     }
 
     private static String cannotRead(Path path, IOException e) {

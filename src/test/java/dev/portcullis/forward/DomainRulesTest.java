@@ -101,6 +101,8 @@ class DomainRulesTest {
         assertThat(check(r, "[2001:0db8:0:0::1]").allowed()).isTrue();
         assertThat(r.check(InetAddress.getByName("192.0.2.7")).allowed()).isTrue();
         assertThat(r.check(InetAddress.getByName("192.0.2.8")).allowed()).isFalse();
+        byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 192, 0, 2, 7};
+        assertThat(r.check(java.net.Inet6Address.getByAddress(null, mapped, -1)).allowed()).isTrue();
     }
 
     @Test
@@ -223,8 +225,10 @@ class DomainRulesTest {
         Files.write(dir.resolve("latin1.txt"), "ok.example\nm\u00fcnchen.example\n".getBytes(StandardCharsets.ISO_8859_1));
         assertThatThrownBy(() -> DomainRules.compile(List.of(), List.of("file:latin1.txt"), dir))
                 .isInstanceOfSatisfying(InvalidRulesException.class, e -> {
+                    assertThat(e.problems()).hasSize(1);
                     assertThat(e.problems().get(0).message()).contains("UTF-8");
                     assertThat(e.problems().get(0).source()).isEqualTo("latin1.txt");
+                    assertThat(e.problems().get(0).line()).isEqualTo(2);
                 });
         Files.writeString(dir.resolve("long.txt"), "a".repeat(DomainRules.MAX_LINE_LENGTH + 1) + "\n");
         assertThatThrownBy(() -> DomainRules.compile(List.of(), List.of("file:long.txt"), dir))
