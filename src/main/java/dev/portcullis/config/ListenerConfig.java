@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One entry of {@code listeners}. Routes already carry the listener's {@code defaults}.
  *
- * @param tls set exactly for {@code protocol: https}
+ * @param tls     set exactly for {@code protocol: https}
+ * @param forward set exactly for {@code mode: forward} (then there are no routes)
  */
 public record ListenerConfig(
         String name,
@@ -15,15 +16,21 @@ public record ListenerConfig(
         ListenerLimits limits,
         List<RouteConfig> routes,
         ListenerTls tls,
-        Http2Settings http2) {
+        Http2Settings http2,
+        ForwardConfig forward) {
 
     /** A plain http listener without TLS and with the default HTTP/2 settings. */
     public ListenerConfig(String name, HostPort bind, Protocol protocol, Mode mode, ListenerLimits limits,
                           List<RouteConfig> routes) {
-        this(name, bind, protocol, mode, limits, routes, null, Http2Settings.DEFAULTS);
+        this(name, bind, protocol, mode, limits, routes, null, Http2Settings.DEFAULTS, null);
+    }
+
+    public ListenerConfig(String name, HostPort bind, Protocol protocol, Mode mode, ListenerLimits limits,
+                          List<RouteConfig> routes, ListenerTls tls, Http2Settings http2) {
+        this(name, bind, protocol, mode, limits, routes, tls, http2, null);
     }
 
     public enum Protocol { HTTP, HTTPS }
 
-    public enum Mode { REVERSE }
+    public enum Mode { REVERSE, FORWARD }
 }

@@ -7,9 +7,9 @@ import java.util.Locale;
 /** {@code listeners[]}. */
 final class ListenerReader {
     static final List<String> KEYS = List.of("name", "bind", "protocol", "mode", "limits", "defaults", "routes", "tls",
-            "http2");
+            "http2", "forward");
     static final List<String> UNSUPPORTED = List.of(
-            "forward", "upstream", "idle_timeout", "accept_proxy_protocol", "sni_routes", "session_timeout");
+            "upstream", "idle_timeout", "accept_proxy_protocol", "sni_routes", "session_timeout");
     static final List<String> LIMIT_KEYS = List.of(
             "max_connections", "header_read_timeout", "idle_timeout", "max_header_size", "max_request_line", "max_body_size");
     static final List<String> PROTOCOLS_LATER = List.of("tcp", "udp", "socks5");
@@ -60,9 +60,9 @@ final class ListenerReader {
                 return ListenerConfig.Mode.REVERSE;
             }
             if (m.equals("forward")) {
-                throw new IllegalArgumentException("mode '" + s + "' is not supported in this version yet");
+                return ListenerConfig.Mode.FORWARD;
             }
-            throw new IllegalArgumentException("unknown mode '" + s + "'; expected reverse");
+            throw new IllegalArgumentException("unknown mode '" + s + "'; expected reverse or forward");
         });
         ListenerLimits limits = limits(l.section("limits"));
         ListenerTls tls = null;
@@ -78,12 +78,27 @@ final class ListenerReader {
         }
         Http2Settings http2 = http2(l.section("http2"));
 
+        ForwardConfig forward = null;
+        if (mode == ListenerConfig.Mode.FORWARD) {
+            forward = ForwardReader.read(l.section("forward"), semantics);
+            for (String key : List.of("routes", "defaults")) {
+                if (l.has(key)) {
+                    l.error(key, "a forward proxy listener has no '" + key + "': it goes where each request says, "
+                            + "within its 'forward' rules");
+                }
+            }
+            return new ListenerConfig(name, bind, protocol, mode, limits, List.of(), tls, http2, forward);
+        }
+        if (l.has("forward")) {
+            l.error("forward", "'forward' needs mode: forward (this listener is a reverse proxy)");
+        }
+
         Section defaults = l.section("defaults");
         routes.checkDefaults(defaults);
 
         List<RouteConfig> list = new ArrayList<>();
         List<Section.Item> items = l.items("routes", false);
-        boolean usable = !l.hadUnsupported("forward") && !l.hadUnsupported("upstream") && !l.hadUnsupported("sni_routes");
+        boolean usable = !l.hadUnsupported("upstream") && !l.hadUnsupported("sni_routes");
         if (!l.has("routes")) {
             if (usable) {
                 l.missing("routes");

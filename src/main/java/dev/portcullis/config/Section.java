@@ -280,18 +280,19 @@ final class Section {
     /** The path at {@code key}, a relative one taken from the config file's directory; null (reported if bad). */
     private java.nio.file.Path resolvedPath(String key, String what) {
         String s = string(key, null);
-        if (s == null) {
-            return null;
-        }
+        return s == null ? null : resolve(s, what, message -> error(key, message));
+    }
+
+    private java.nio.file.Path resolve(String s, String what, java.util.function.Consumer<String> error) {
         if (s.isBlank()) {
-            error(key, "expected a " + what + " path, found an empty string");
+            error.accept("expected a " + what + " path, found an empty string");
             return null;
         }
         java.nio.file.Path p;
         try {
             p = java.nio.file.Path.of(s.trim());
         } catch (java.nio.file.InvalidPathException e) {
-            error(key, "invalid " + what + " path '" + s + "': " + e.getReason());
+            error.accept("invalid " + what + " path '" + s + "': " + e.getReason());
             return null;
         }
         if (!p.isAbsolute()) {
@@ -299,6 +300,28 @@ final class Section {
             p = dir == null ? p.toAbsolutePath() : dir.resolve(p);
         }
         return p.normalize();
+    }
+
+    /** As {@link #file}, for a path written inside a list item ({@code file:PATH} entries). */
+    java.nio.file.Path fileAt(Item item, String path, String what) {
+        java.nio.file.Path p = resolve(path, what, message -> errorAt(item, message));
+        if (p == null) {
+            return null;
+        }
+        if (!java.nio.file.Files.isRegularFile(p)) {
+            errorAt(item, what + " not found: " + p);
+            return null;
+        }
+        if (!java.nio.file.Files.isReadable(p)) {
+            errorAt(item, what + " not readable by this process: " + p + "; check its permissions");
+            return null;
+        }
+        return p;
+    }
+
+    /** An error at one item of a list. */
+    void errorAt(Item item, String message) {
+        errors.at(item.node(), item.path(), message);
     }
 
     /**

@@ -55,6 +55,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     boolean responseComplete;
     /** A WebSocket opening handshake on an HTTP/1.1 connection ({@link WebSocketUpgrade#isRequest}). */
     boolean upgrade;
+    /** A forward proxy's CONNECT: once established, a tunnel of raw bytes. */
+    boolean connectTunnel;
     /** The rest of the request body is read and dropped (a local reply was sent before it ended). */
     boolean discardBody;
     /** The connection's TLS facts, looked up on first use; {@link TlsInfo#NONE} on a plain connection. */

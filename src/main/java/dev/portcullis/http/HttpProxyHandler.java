@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -66,6 +67,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private MirrorLeg mirror;
     /** The cache in front of the current exchange, on a caching route; else null. */
     private CacheFront cache;
+    /** Body parts that came while the request waited to know its upstream ({@link #holdRequestBody}). */
+    private ArrayDeque<HttpContent> heldBody;
+    private static final HttpResponseStatus CONNECT_ESTABLISHED = new HttpResponseStatus(200, "Connection established");
     private PipelinedRequests pipelined;
     private boolean inReadLoop;
     /** The connection is ending: anything read from now on is dropped, never routed or forwarded. */
@@ -233,10 +237,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         String id = req.headers().get(Headers.X_REQUEST_ID);
         ex.requestId = RequestIds.isWellFormed(id) ? id : RequestIds.generate();
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req);
-        LocalReply problem = RequestChecks.head(ex, req, limits);
+        ForwardRuntime forward = runtime.forward();
+        LocalReply problem = forward != null ? ForwardRequests.head(req, limits) : RequestChecks.head(ex, req, limits);
         if (problem != null) {
             listener.stats().requestRejected(problem.status());
             reply(ex, problem);
+            return;
+        }
+        if (forward != null) {
+            ForwardRequests.start(this, ex, forward);
             return;
         }
         CompiledRoute route = runtime.routes().match(ex.host, ex);
@@ -312,6 +321,62 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * The request waits for something before it can go upstream (a forward proxy's DNS lookup): its body parts are
+     * held, and reading pauses so no more than one read's worth is held.
+     */
+    void holdRequestBody() {
+        if (heldBody == null) {
+            heldBody = new ArrayDeque<>(4);
+            pauseClientReads();
+        }
+    }
+
+    /** The held body parts are not wanted (the request was answered without going upstream). */
+    void releaseHeldRequestBody() {
+        ArrayDeque<HttpContent> held = heldBody;
+        heldBody = null;
+        if (held != null) {
+            held.forEach(HttpContent::release);
+            resumeClientReads();
+        }
+    }
+
+    /** A forward proxy's request goes to {@code upstream} (an origin): as a route's would, then its held body. */
+    void forwardTo(Exchange ex, Upstream upstream) {
+        ArrayDeque<HttpContent> held = heldBody;
+        heldBody = null;
+        proxy(ex, upstream);
+        if (held != null) {
+            HttpContent c;
+            while ((c = held.poll()) != null) {
+                if (current == ex) {
+                    onRequestContent(c);
+                } else {
+                    c.release();
+                }
+            }
+            resumeClientReads();
+            if (leg != null && !inReadLoop) {
+                leg.flush();
+            }
+        }
+    }
+
+    /**
+     * A CONNECT tunnel's upstream connection is up: {@code 200 Connection established} goes to the client and both
+     * connections become an {@link UpgradeTunnel}.
+     */
+    void onConnectEstablished(Exchange ex, Channel upstream) {
+        timer.stop(); // the tunnel has its own idle timer
+        ex.responseStarted = true;
+        ex.status = 200;
+        encoder.headResponse(false);
+        ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, CONNECT_ESTABLISHED, Unpooled.EMPTY_BUFFER,
+                EmptyHttpHeaders.INSTANCE, EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
+        UpgradeTunnel.start(this, ex, upstream, () -> { }, limits.idleTimeout().toNanos());
+    }
+
     /** Route filters, then the upstream leg (and the mirror copy). */
     private void forward(Exchange ex, Upstream upstream) {
         UpstreamRequest.prepare(ex);
@@ -335,6 +400,10 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             // The head was refused and answered already (e.g. a decoder failure, which Netty delivers as one
             // full message): nothing left to do with its content.
             c.release();
+            return;
+        }
+        if (heldBody != null) {
+            heldBody.add(c); // replayed once the request knows where it goes
             return;
         }
         if (c.decoderResult().isFailure()) {
@@ -453,7 +522,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         ex.requestBodyBytes = fromClient;
         ex.bytesSent = toClient;
         ex.responseComplete = true;
-        listener.stats().webSocketClosed(fromClient, toClient);
+        if (ex.connectTunnel && ex.route.target() instanceof RouteTarget.Forward f) {
+            f.runtime().stats().tunnelClosed(fromClient, toClient);
+        } else {
+            listener.stats().webSocketClosed(fromClient, toClient);
+        }
         if (current == ex) {
             current = null;
             record(ex, System.nanoTime());
@@ -595,10 +668,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         current = null;
         leg = null;
+        releaseHeldRequestBody(); // the client left (or the request was answered) while it waited
         endMirror();
         abortCache(); // a no-op after a complete response: the fill completed and the delivery ended
         record(ex, System.nanoTime());
-        if (ex.upgrade && decoder.held()) {
+        if ((ex.upgrade || HttpMethod.CONNECT.equals(ex.request.method())) && decoder != null && decoder.held()) {
             // The upgrade did not happen: what the client sent after it is HTTP again (decoded in a task of its
             // own, never inside the read that ended this exchange).
             ctx.executor().execute(this::resumeDecoder);

@@ -8,11 +8,17 @@ import dev.portcullis.tls.ServerTls;
 /**
  * A listener as one config snapshot sees it: its routes compiled into a table, its limits, and its TLS contexts.
  *
- * @param tls null for a plain http listener
+ * @param tls     null for a plain http listener
+ * @param forward set for a {@code mode: forward} listener (then there are no routes)
  */
-public record ListenerRuntime(ListenerConfig config, RouteTable<CompiledRoute> routes, ServerTls tls) {
+public record ListenerRuntime(ListenerConfig config, RouteTable<CompiledRoute> routes, ServerTls tls,
+                              ForwardRuntime forward) {
     public ListenerRuntime(ListenerConfig config, RouteTable<CompiledRoute> routes) {
-        this(config, routes, null);
+        this(config, routes, null, null);
+    }
+
+    public ListenerRuntime(ListenerConfig config, RouteTable<CompiledRoute> routes, ServerTls tls) {
+        this(config, routes, tls, null);
     }
 
     public ListenerLimits limits() {

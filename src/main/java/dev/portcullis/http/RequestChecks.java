@@ -58,35 +58,16 @@ final class RequestChecks {
      * @return null when the request may be routed
      */
     static LocalReply check(Exchange ex, HttpRequest req) {
-        HttpHeaders h = req.headers();
-        List<String> hosts = h.getAll(HttpHeaderNames.HOST);
-        if (hosts.size() > 1) {
-            return LocalReply.fatal(400, "more than one Host header");
-        }
-        String host = hosts.isEmpty() ? null : hosts.get(0);
-        if (host == null && req.protocolVersion() == HttpVersion.HTTP_1_1) {
-            return LocalReply.fatal(400, "HTTP/1.1 request without a Host header");
-        }
-        if (req.protocolVersion().majorVersion() != 1) {
-            // Netty parses any HTTP/x.y; only HTTP/1.x is spoken on this parser (RFC 9110 §6.2).
-            return LocalReply.fatal(505, "HTTP version " + req.protocolVersion().text() + " is not supported");
-        }
-        // RFC 9112 §3.2: a Host with an invalid value is answered with 400 (it would also reach the upstream,
-        // X-Forwarded-Host and Forwarded as it is).
-        if (host != null && !isValidHost(host)) {
-            return LocalReply.fatal(400, "invalid Host header");
+        LocalReply problem = common(req);
+        if (problem != null) {
+            return problem;
         }
         if (HttpMethod.CONNECT.equals(req.method())) {
             return LocalReply.error(405, "CONNECT is only served by listeners in forward mode");
         }
+        HttpHeaders h = req.headers();
+        String host = h.get(HttpHeaderNames.HOST);
         String uri = req.uri();
-        for (int i = 0; i < uri.length(); i++) {
-            char c = uri.charAt(i);
-            if (c <= ' ' || c == 0x7F) {
-                // Netty's request line parser lets control characters through in the target.
-                return LocalReply.fatal(400, "control character in the request target");
-            }
-        }
         String target;
         if (!uri.isEmpty() && uri.charAt(0) == '/') {
             target = uri;
@@ -125,6 +106,40 @@ final class RequestChecks {
         }
         ex.path = PathNormalizer.removeDotSegments(path);
         ex.host = RouteTable.normalizeHost(host);
+        return null;
+    }
+
+    /**
+     * What every request head must satisfy, whatever the listener's mode: one valid Host (required in HTTP/1.1),
+     * HTTP/1.x on this parser, no control character in the target.
+     */
+    static LocalReply common(HttpRequest req) {
+        HttpHeaders h = req.headers();
+        List<String> hosts = h.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
+            return LocalReply.fatal(400, "more than one Host header");
+        }
+        String host = hosts.isEmpty() ? null : hosts.get(0);
+        if (host == null && req.protocolVersion() == HttpVersion.HTTP_1_1) {
+            return LocalReply.fatal(400, "HTTP/1.1 request without a Host header");
+        }
+        if (req.protocolVersion().majorVersion() != 1) {
+            // Netty parses any HTTP/x.y; only HTTP/1.x is spoken on this parser (RFC 9110 §6.2).
+            return LocalReply.fatal(505, "HTTP version " + req.protocolVersion().text() + " is not supported");
+        }
+        // RFC 9112 §3.2: a Host with an invalid value is answered with 400 (it would also reach the upstream,
+        // X-Forwarded-Host and Forwarded as it is).
+        if (host != null && !isValidHost(host)) {
+            return LocalReply.fatal(400, "invalid Host header");
+        }
+        String uri = req.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= ' ' || c == 0x7F) {
+                // Netty's request line parser lets control characters through in the target.
+                return LocalReply.fatal(400, "control character in the request target");
+            }
+        }
         return null;
     }
 

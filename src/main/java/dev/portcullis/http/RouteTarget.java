@@ -16,6 +16,9 @@ public sealed interface RouteTarget {
 
     record ToUpstream(Upstream upstream) implements RouteTarget {}
 
+    /** A forward proxy: each request names its own destination, within the listener's rules. */
+    record Forward(ForwardRuntime runtime) implements RouteTarget {}
+
     /**
      * A weighted choice of upstream per request ({@code split}).
      *

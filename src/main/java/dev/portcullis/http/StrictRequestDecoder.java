@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import java.util.List;
@@ -73,7 +74,10 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             Object o = out.get(i);
             if (o instanceof HttpMessage m) {
                 inHead = false;
-                upgradeRequest = m instanceof HttpRequest r && !obsFoldSeen && WebSocketUpgrade.isRequest(r);
+                // after a WebSocket handshake or a CONNECT the bytes that follow may not be HTTP: held until the
+                // answer says whether the connection switches
+                upgradeRequest = m instanceof HttpRequest r && !obsFoldSeen
+                        && (WebSocketUpgrade.isRequest(r) || HttpMethod.CONNECT.equals(r.method()));
                 if (obsFoldSeen && m.decoderResult().isSuccess()) {
                     // Marked on the message itself, so a pipelined request never takes another one's verdict.
                     m.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(

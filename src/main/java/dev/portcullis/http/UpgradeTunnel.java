@@ -78,7 +78,11 @@ final class UpgradeTunnel implements Runnable {
                 cp.remove(HttpPipelines.ACTIVITY);
             }
             ChannelPipeline up = upstreamChannel.pipeline();
-            up.replace(UpstreamConnection.class, "tunnel", t.upstream);
+            if (up.get(UpstreamConnection.class) != null) {
+                up.replace(UpstreamConnection.class, "tunnel", t.upstream);
+            } else {
+                up.addLast("tunnel", t.upstream); // a CONNECT's own raw connection
+            }
             removeIfPresent(up, HttpClientCodec.class); // hands on what followed the 101: written to the client
             removeIfPresent(cp, StrictRequestDecoder.class); // hands on what followed the request: written upstream
         } catch (RuntimeException e) {

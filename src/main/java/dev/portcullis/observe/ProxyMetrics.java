@@ -46,6 +46,9 @@ public final class ProxyMetrics {
     final Counter upstreamCircuitOpen;
     final Counter tlsHandshakes;
     final Counter webSockets;
+    final Counter forwardDenied;
+    final Counter forwardTunnels;
+    final Counter forwardTunnelBytes;
     final Gauge activeWebSockets;
     final Counter webSocketBytes;
     final Counter cacheHits;
@@ -67,6 +70,7 @@ public final class ProxyMetrics {
     private final ConcurrentMap<String, CacheStats> caches = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, CompressionStats> compression = new ConcurrentHashMap<>();
     private RedisStats redis;
+    private final ConcurrentMap<String, ForwardStats> forwardStats = new ConcurrentHashMap<>();
 
     private record RouteKey(String listener, String route, String upstream) {}
 
@@ -195,6 +199,24 @@ public final class ProxyMetrics {
                 .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);
+        forwardDenied = Counter.builder()
+                .name("portcullis_forward_denied_total")
+                .help("Forward proxy requests and tunnels refused, by rule (client, port, domain, private, auth, dns)")
+                .labelNames("listener", "rule")
+                .withoutExemplars()
+                .register(registry);
+        forwardTunnels = Counter.builder()
+                .name("portcullis_forward_tunnels_total")
+                .help("CONNECT tunnels established by a forward proxy")
+                .labelNames("listener")
+                .withoutExemplars()
+                .register(registry);
+        forwardTunnelBytes = Counter.builder()
+                .name("portcullis_forward_tunnel_bytes_total")
+                .help("Bytes relayed through CONNECT tunnels once they closed, by direction (upstream, client)")
+                .labelNames("listener", "direction")
+                .withoutExemplars()
+                .register(registry);
         cacheHits = cacheCounter("portcullis_cache_hits_total", "Responses served from the cache");
         cacheMisses = cacheCounter("portcullis_cache_misses_total", "Cacheable requests the cache could not answer");
         cacheStale = cacheCounter("portcullis_cache_stale_total",
@@ -286,6 +308,11 @@ public final class ProxyMetrics {
     /** Compression counters of one route; the same name gives the same instance. */
     public CompressionStats compression(String route) {
         return compression.computeIfAbsent(route, r -> new CompressionStats(this, r));
+    }
+
+    /** Forward proxy counters of one listener; the same name gives the same instance. */
+    public ForwardStats forward(String listener) {
+        return forwardStats.computeIfAbsent(listener, l -> new ForwardStats(this, l));
     }
 
     /** Stats of one listener; the same name gives the same instance. */

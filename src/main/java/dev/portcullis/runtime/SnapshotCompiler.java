@@ -15,6 +15,9 @@ import dev.portcullis.config.RouteConfig;
 import dev.portcullis.config.UpstreamConfig;
 import dev.portcullis.http.CompiledRoute;
 import dev.portcullis.http.ListenerRuntime;
+import dev.portcullis.config.ForwardConfig;
+import dev.portcullis.forward.DomainRules;
+import dev.portcullis.http.ForwardRuntime;
 import dev.portcullis.http.RouteCache;
 import dev.portcullis.http.RouteTarget;
 import dev.portcullis.http.filter.FilterChain;
@@ -98,7 +101,9 @@ public final class SnapshotCompiler {
             for (RouteConfig r : l.routes()) {
                 entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, zones, metrics), r.match()));
             }
-            listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries), serverTls(l, file, errors)));
+            ForwardRuntime forward = l.forward() == null ? null : forward(l, zones, metrics, file, errors);
+            listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries), serverTls(l, file, errors),
+                    forward));
         }
         Snapshot next = new Snapshot(cfg, Map.copyOf(listeners), upstreams, Map.copyOf(zones), redis);
         if (!errors.isEmpty()) {
@@ -152,6 +157,28 @@ public final class SnapshotCompiler {
             tiers.add(new RedisTier(z, redis));
         }
         return new CacheZone(z, metrics.cache(z.name()), tiers);
+    }
+
+    /** A forward listener's rules; a bad domain list entry is a config error naming its file and line. */
+    private static ForwardRuntime forward(ListenerConfig l, Map<String, CacheZone> zones, ProxyMetrics metrics,
+                                          String file, List<ConfigError> errors) {
+        ForwardConfig f = l.forward();
+        try {
+            return new ForwardRuntime(l.name(), f, f.cacheZone() == null ? null : zones.get(f.cacheZone()), metrics);
+        } catch (DomainRules.InvalidRulesException e) {
+            for (DomainRules.Problem p : e.problems()) {
+                boolean inList = p.source() != null;
+                errors.add(new ConfigError(inList ? p.source() : file, inList ? p.line() : 0,
+                        "listeners." + l.name() + ".forward", p.message()));
+            }
+            return null;
+        } catch (dev.portcullis.auth.Htpasswd.InvalidFileException e) {
+            for (dev.portcullis.auth.Htpasswd.Problem p : e.problems()) {
+                errors.add(new ConfigError(p.file(), p.line(), "listeners." + l.name() + ".forward.auth.basic.htpasswd",
+                        p.message()));
+            }
+            return null;
+        }
     }
 
     /** The previous snapshot's client while {@code redis} is unchanged; a new one (connecting) otherwise. */

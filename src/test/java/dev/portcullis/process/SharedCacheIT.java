@@ -76,7 +76,7 @@ class SharedCacheIT {
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(purge.statusCode()).isEqualTo(200);
                 b.awaitOutput("cache purge from instance", START);
-                assertThat(get(portB, "/x")).contains("fwd=miss");
+                assertThat(get(portB, "/x")).contains("fwd=uri-miss");
                 assertThat(origin.count("GET /x")).isEqualTo(2);
                 assertThat(a.stderr() + b.stderr()).doesNotContain(" ERROR ").doesNotContain("\tat ")
                         .doesNotContain("failed (");

@@ -160,7 +160,7 @@ class SharedCacheProxyTest {
 
         Response again = get(p2, "/p"); // neither its memory nor Redis has v1
         assertThat(again.body()).isEqualTo("v2 /p");
-        assertThat(again.cacheStatus()).contains("fwd=miss");
+        assertThat(again.cacheStatus()).contains("fwd=uri-miss");
         await().atMost(WAIT).until(() -> stored(p2) > 0);
         assertThat(get(p1, "/p").body()).as("p1's memory copy went too: it gets p2's new one")
                 .isEqualTo("v2 /p");
@@ -173,7 +173,7 @@ class SharedCacheProxyTest {
         assertThat(purge(p2, "{\"tag\": \"group\"}").statusCode()).isEqualTo(200);
         await().atMost(WAIT).until(() -> received(p1) > heard1);
         assertThat(get(p1, "/t1").body()).isEqualTo("v2 /t1");
-        assertThat(get(p1, "/a-new").cacheStatus()).contains("fwd=miss");
+        assertThat(get(p1, "/a-new").cacheStatus()).contains("fwd=uri-miss");
     }
 
     @Test

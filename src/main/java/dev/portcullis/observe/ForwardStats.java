@@ -1,0 +1,40 @@
+package dev.portcullis.observe;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A forward proxy listener's own counters ({@code portcullis_forward_*}); its requests are counted as a route
+ * named {@code forward} in the usual request metrics, its cache in {@code portcullis_cache_*}.
+ */
+public final class ForwardStats {
+    private final ProxyMetrics metrics;
+    private final String listener;
+    private final Map<String, CounterDataPoint> denied = new ConcurrentHashMap<>();
+    private final CounterDataPoint tunnels;
+    private final CounterDataPoint bytesUp;
+    private final CounterDataPoint bytesDown;
+
+    ForwardStats(ProxyMetrics metrics, String listener) {
+        this.metrics = metrics;
+        this.listener = listener;
+        this.tunnels = metrics.forwardTunnels.labelValues(listener);
+        this.bytesUp = metrics.forwardTunnelBytes.labelValues(listener, "upstream");
+        this.bytesDown = metrics.forwardTunnelBytes.labelValues(listener, "client");
+    }
+
+    /** A request or tunnel refused by {@code rule} (a fixed token: client, port, domain, private, auth, dns). */
+    public void denied(String rule) {
+        denied.computeIfAbsent(rule, r -> metrics.forwardDenied.labelValues(listener, r)).inc();
+    }
+
+    public void tunnelOpened() {
+        tunnels.inc();
+    }
+
+    public void tunnelClosed(long toUpstream, long toClient) {
+        bytesUp.inc(toUpstream);
+        bytesDown.inc(toClient);
+    }
+}
