@@ -486,10 +486,13 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             if (cache.onUpstreamHead(res)) {
                 return; // the cache's own (a revalidation's 304, an error it answers with a stale response)
             }
-        } else if (ex.route.cache() != null && !Invalidation.isSafe(ex.request.method().name())) {
+        } else if (!Invalidation.isSafe(ex.request.method().name())) {
+            // in every cache of the listener, not only the route's own: writes often take another route than reads
             String host = ex.request.headers().get(HttpHeaderNames.HOST);
-            ex.route.cache().invalidateAfter(ex.request.method().name(), res.status().code(), ex.scheme(),
-                    host != null ? host : ex.host, ex.rawUri, res.headers());
+            for (RouteCache rc : listener.runtime().caches()) {
+                rc.invalidateAfter(ex.request.method().name(), res.status().code(), ex.scheme(),
+                        host != null ? host : ex.host, ex.rawUri, res.headers());
+            }
         }
         writer.head(ex, res, lengthUnknown);
     }

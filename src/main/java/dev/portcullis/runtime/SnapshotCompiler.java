@@ -102,8 +102,16 @@ public final class SnapshotCompiler {
                 entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, zones, metrics), r.match()));
             }
             ForwardRuntime forward = l.forward() == null ? null : forward(l, zones, metrics, file, errors);
+            // the distinct caches (by zone and key shape) an unsafe request on this listener invalidates in
+            Map<List<Object>, RouteCache> caches = new LinkedHashMap<>();
+            for (RouteTable.Entry<CompiledRoute> e : entries) {
+                RouteCache rc = e.route().cache();
+                if (rc != null) {
+                    caches.putIfAbsent(List.of(rc.zone(), rc.keys().config()), rc);
+                }
+            }
             listeners.put(l.name(), new ListenerRuntime(l, RouteTable.build(entries), serverTls(l, file, errors),
-                    forward));
+                    forward, List.copyOf(caches.values())));
         }
         Snapshot next = new Snapshot(cfg, Map.copyOf(listeners), upstreams, Map.copyOf(zones), redis);
         if (!errors.isEmpty()) {

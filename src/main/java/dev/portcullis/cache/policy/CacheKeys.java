@@ -33,6 +33,11 @@ public final class CacheKeys {
         this.baseOnly = config.headers().isEmpty() && config.cookies().isEmpty();
     }
 
+    /** What the key is made of (two routes with equal ones key alike). */
+    public RouteCacheConfig.Key config() {
+        return config;
+    }
+
     /**
      * The full key.
      *

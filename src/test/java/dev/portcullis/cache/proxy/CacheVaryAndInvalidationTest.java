@@ -29,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -290,11 +289,6 @@ class CacheVaryAndInvalidationTest {
      * RFC 9111 section 4.4 says a cache MUST invalidate after an unsafe method's 2xx/3xx. A common configuration
      * caches GET/HEAD on one route and sends writes through another, without {@code cache}.
      */
-    @Disabled("BUG: an unsafe request routed to a route without 'cache' invalidates nothing, although a caching "
-            + "route of the same listener stored the target URI: http/HttpProxyHandler.onResponseHead only calls "
-            + "invalidateAfter when ex.route.cache() != null. Routes [{match: {path_prefix: /, methods: [GET, HEAD]}, "
-            + "cache: default}, {match: {path_prefix: /}}]: GET /w (stored), PUT /w -> 200, GET /w: expected "
-            + "'fwd=uri-miss; fwd-status=200; stored' (origin count 2), actual 'portcullis; hit; ttl=59' (count 1)")
     @Test
     void anUnsafeMethodOnARouteWithoutCacheStillInvalidatesTheListenersZones() throws Exception {
         try (CountingOrigin origin = invalidationOrigin(Map.of());
