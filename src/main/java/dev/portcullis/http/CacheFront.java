@@ -394,6 +394,19 @@ final class CacheFront {
         return false;
     }
 
+    /**
+     * The origin could not be reached while this request revalidated a response that says {@code must-revalidate}
+     * or {@code proxy-revalidate}: RFC 9111 section 5.2.2.2 asks for a 504 then (the stored response may not be
+     * used, and the client should know that it is a gateway problem).
+     */
+    boolean revalidationMustFail() {
+        if (revalidating == null) {
+            return false;
+        }
+        var cc = CacheFills.storedMeta(revalidating).cacheControl();
+        return cc.mustRevalidate() || cc.proxyRevalidate();
+    }
+
     /** A revalidation is under way whose stored response may still answer (the route timeout keeps the cache). */
     boolean holdsStaleResponse() {
         return revalidating != null;

@@ -579,6 +579,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         if (staleAnswers(ex, status)) {
             return;
         }
+        if (cache != null && cache.revalidationMustFail()) {
+            status = 504;
+        }
         abortCache();
         if (ex != current || ex.responseStarted) {
             return;

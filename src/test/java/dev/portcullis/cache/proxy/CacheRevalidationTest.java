@@ -292,6 +292,20 @@ class CacheRevalidationTest {
     }
 
     @Test
+    void mustRevalidateWithTheOriginUnreachableIsAGatewayTimeout() throws Exception {
+        CountingOrigin origin = CountingOrigin.start(r -> Reply.ok("stored",
+                "Cache-Control", "max-age=0, must-revalidate", "ETag", "\"m\""));
+        try (TestProxy p = TestProxy.start(yaml(origin, ""))) {
+            get(p, "/mr");
+            origin.close();
+            // RFC 9111 section 5.2.2.2: the stored response may not be used, and the answer SHOULD be 504
+            assertThat(get(p, "/mr").statusCode()).isEqualTo(504);
+        } finally {
+            origin.close();
+        }
+    }
+
+    @Test
     void aRouteTimeoutIsAnsweredWithTheStoredResponseWithinStaleIfError() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         try (CountingOrigin origin = CountingOrigin.start(r -> calls.incrementAndGet() == 1
