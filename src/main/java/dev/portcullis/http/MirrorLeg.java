@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.ThreadLocalRandom;
@@ -110,36 +109,16 @@ final class MirrorLeg implements UpstreamUser, PickContext {
         head = ShadowCopy.head(ex.request, endpoint.label());
         timeout = pools.loop().schedule(() -> end(Result.TIMEOUT, "no complete answer within "
                 + mirror.timeoutNanos() / 1_000_000 + " ms"), mirror.timeoutNanos(), TimeUnit.NANOSECONDS);
-        UpstreamConnection c = pools.poll(endpoint, upstream);
-        if (c != null) {
-            attach(c);
-        } else {
-            connect();
-        }
+        OneTryConnection.borrow(pools, endpoint, upstream, () -> done, this::attach, this::connectFailed);
     }
 
-    private void connect() {
-        Future<UpstreamConnection> f = pools.connect(endpoint, upstream);
-        if (f.isDone()) {
-            connected(f);
-        } else {
-            f.addListener(x -> connected(f));
-        }
-    }
-
-    private void connected(Future<UpstreamConnection> f) {
-        if (done) {
-            if (f.isSuccess()) {
-                f.getNow().discard();
-            }
-        } else if (f.isSuccess()) {
-            attach(f.getNow());
-        } else if (f.cause() instanceof CircuitOpenException) {
-            end(Result.SKIPPED, "circuit breaker open for upstream '" + upstream.name() + "': " + f.cause().getMessage()
+    private void connectFailed(Throwable cause) {
+        if (cause instanceof CircuitOpenException) {
+            end(Result.SKIPPED, "circuit breaker open for upstream '" + upstream.name() + "': " + cause.getMessage()
                     + " reached");
         } else {
             endpoint.stats().connectFailure();
-            end(Result.FAILED, "connect failed: " + ConnectFailures.reason(f.cause()));
+            end(Result.FAILED, "connect failed: " + ConnectFailures.reason(cause));
         }
     }
 

@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -103,32 +102,16 @@ final class RefreshLeg implements UpstreamUser, PickContext {
         long nanos = ex.route.timeoutNanos() > 0 ? ex.route.timeoutNanos() : DEFAULT_TIMEOUT_NANOS;
         timeout = pools.loop().schedule(() -> end(AbortReason.UPSTREAM_FAILED, "no complete answer within "
                 + nanos / 1_000_000 + " ms"), nanos, TimeUnit.NANOSECONDS);
-        UpstreamConnection c = pools.poll(endpoint, upstream);
-        if (c != null) {
-            attach(c);
-        } else {
-            Future<UpstreamConnection> f = pools.connect(endpoint, upstream);
-            if (f.isDone()) {
-                connected(f);
-            } else {
-                f.addListener(x -> connected(f));
-            }
-        }
+        OneTryConnection.borrow(pools, endpoint, upstream, () -> done, this::attach, this::connectFailed);
     }
 
-    private void connected(Future<UpstreamConnection> f) {
-        if (done) {
-            if (f.isSuccess()) {
-                f.getNow().discard();
-            }
-        } else if (f.isSuccess()) {
-            attach(f.getNow());
-        } else if (f.cause() instanceof dev.portcullis.upstream.pool.CircuitOpenException) {
-            end(null, "circuit breaker open for upstream '" + upstream.name() + "': " + f.cause().getMessage()
+    private void connectFailed(Throwable cause) {
+        if (cause instanceof dev.portcullis.upstream.pool.CircuitOpenException) {
+            end(null, "circuit breaker open for upstream '" + upstream.name() + "': " + cause.getMessage()
                     + " reached");
         } else {
             endpoint.stats().connectFailure();
-            end(null, "connect failed: " + ConnectFailures.reason(f.cause()));
+            end(null, "connect failed: " + ConnectFailures.reason(cause));
         }
     }
 
