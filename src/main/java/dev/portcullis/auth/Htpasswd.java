@@ -78,26 +78,12 @@ public final class Htpasswd {
         private final transient List<Problem> problems;
 
         InvalidFileException(List<Problem> problems, int total) {
-            super(describe(problems, total));
+            super(dev.portcullis.config.ProblemList.describe(problems, total));
             this.problems = List.copyOf(problems);
         }
 
         public List<Problem> problems() {
             return problems;
-        }
-
-        private static String describe(List<Problem> problems, int total) {
-            StringBuilder sb = new StringBuilder();
-            for (Problem p : problems) {
-                if (sb.length() > 0) {
-                    sb.append("; ");
-                }
-                sb.append(p);
-            }
-            if (total > problems.size()) {
-                sb.append("; and ").append(total - problems.size()).append(" more");
-            }
-            return sb.toString();
         }
     }
 

@@ -80,26 +80,12 @@ public final class DomainRules {
         private final transient List<Problem> problems;
 
         InvalidRulesException(String list, List<Problem> problems, int total) {
-            super(list + ": " + describe(problems, total));
+            super(list + ": " + dev.portcullis.config.ProblemList.describe(problems, total));
             this.problems = List.copyOf(problems);
         }
 
         public List<Problem> problems() {
             return problems;
-        }
-
-        private static String describe(List<Problem> problems, int total) {
-            StringBuilder sb = new StringBuilder();
-            for (Problem p : problems) {
-                if (sb.length() > 0) {
-                    sb.append("; ");
-                }
-                sb.append(p);
-            }
-            if (total > problems.size()) {
-                sb.append("; and ").append(total - problems.size()).append(" more");
-            }
-            return sb.toString();
         }
     }
 
