@@ -181,7 +181,9 @@ class RetryTest {
         });
              TestBackend ok = answering("ok", 200, okHits);
              TestProxy p = proxy(hang.address() + ", " + ok.address(),
-                     "retry: { attempts: 2, on: [timeout], per_try_timeout: 300ms, budget: 100%, backoff: { base: 1ms, max: 2ms } }")) {
+                     // 1 s, not less: on a loaded machine the good backend's own first answer can take a few
+                     // hundred milliseconds, which a shorter per-try timeout would count against it too
+                     "retry: { attempts: 2, on: [timeout], per_try_timeout: 1s, budget: 100%, backoff: { base: 1ms, max: 2ms } }")) {
             long slowest = 0;
             for (int i = 0; i < 4; i++) {
                 long t0 = System.nanoTime();
@@ -189,10 +191,10 @@ class RetryTest {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 slowest = Math.max(slowest, ms);
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                assertThat(ms).isLessThan(3000);
+                assertThat(ms).isLessThan(6000);
             }
             assertThat(hang.connections.get()).isGreaterThanOrEqualTo(1);
-            assertThat(slowest).as("a try on the hanging backend waits its per-try timeout").isGreaterThanOrEqualTo(250);
+            assertThat(slowest).as("a try on the hanging backend waits its per-try timeout").isGreaterThanOrEqualTo(900);
         }
     }
 
