@@ -8,12 +8,15 @@
 #        bench/run.sh cache [--rounds 3] [--duration 10] [--sizes 1k,16k,256k] [--only nginx,portcullis,varnish]
 #                                          cache hits beside nginx proxy_cache (and Varnish, when it installs)
 #        bench/run.sh compress [--rounds 2]   compression throughput per algorithm, beside nginx gzip
+#        bench/run.sh forward [--rounds 3] [--duration 10] [--tests get,tunnel] [--only squid,portcullis,direct]
+#                                          forward-proxy GETs and CONNECT tunnel MB/s beside Squid (installs squid)
 # Env:   BENCH_DURATION (10) BENCH_CONNECTIONS (64) BENCH_CONNECTIONS_1M (16)
 #        BENCH_THREADS (2) BENCH_ROUNDS (3) BENCH_WARMUP (3) BENCH_WARMUP_PORTCULLIS (10)
 #        PORTCULLIS_JAR (target/portcullis.jar, relative to the repo root)
 #        cache only: BENCH_WORKERS (2) BENCH_MISS_DURATION (5, 0 = no cold-miss runs) BENCH_MISS_SIZE (16k)
 #        BENCH_CACHE_DIR (nginx's cache dir parent; default the run's temp dir)
 #        BENCH_ORIGIN_PORT (18080) PORTCULLIS_JAVA_OPTS
+#        forward only: BENCH_WORKERS (2) BENCH_TUNNELS (8) BENCH_TUNNEL_OBJECT (64m) BENCH_ANONYMIZE (off)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
@@ -27,13 +30,17 @@ if [ "${1:-}" = tls ]; then
   command -v h2load  >/dev/null || missing+=(nghttp2-client)
   command -v openssl >/dev/null || missing+=(openssl)
 fi
+if [ "${1:-}" = forward ]; then
+  command -v squid >/dev/null || missing+=(squid)
+fi
 if ((${#missing[@]})); then
   echo "[bench] installing: ${missing[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
   # Debian's packages start system services on install: we use our own configs
-  # and ports, so these are left alone; they do not use ports 18080-18083/19901.
+  # and ports, so these are left alone; they do not use ports 18080-18083/19901. (Debian's squid service
+  # listens on 3128 when it runs; the forward benchmark starts its own squid on 18281 with its own -n name.)
 fi
 # Varnish is optional for `cache` (the run measures without it): install it when the package is there, and
 # go on without it when it is not.
@@ -78,6 +85,9 @@ elif [ "${1:-}" = cache ]; then
 elif [ "${1:-}" = compress ]; then
   shift
   python3 bench/compress_bench.py "$@"  # compression throughput per algorithm (bench/README.md)
+elif [ "${1:-}" = forward ]; then
+  shift
+  python3 bench/forward_bench.py "$@"   # forward GETs and CONNECT tunnels beside Squid (bench/README.md)
 else
   python3 bench/bench.py "$@"
 fi
