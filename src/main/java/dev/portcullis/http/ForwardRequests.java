@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * go (CONNECT ports, domain rules, the destination guard on the resolved address), then either the usual proxying
  * to a one-endpoint upstream for that address (absolute-form requests: pools, timeouts, cache and the anonymize
  * filter as on any route) or a CONNECT tunnel. The connection is made to exactly the address that was checked.
+ * With a {@code parent}, the request goes through it instead ({@link ForwardViaParent}).
  */
 final class ForwardRequests {
     private static final Logger log = LoggerFactory.getLogger(ForwardRequests.class);
@@ -131,6 +132,10 @@ final class ForwardRequests {
             deny(h, ex, fwd, denied.rule(), denied.message());
             return;
         }
+        if (fwd.parent() != null) {
+            ForwardViaParent.route(h, ex, fwd, t, d);
+            return;
+        }
         if (d instanceof ForwardRuntime.Literal literal) {
             resolved(h, ex, fwd, t, List.of(literal.address()));
             return;
@@ -219,7 +224,7 @@ final class ForwardRequests {
         });
     }
 
-    private static void deny(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd, String rule, String message) {
+    static void deny(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd, String rule, String message) {
         h.releaseHeldRequestBody();
         fwd.stats().denied(rule);
         log.info("listener {}: client {}: refused {} ({}): {} (request id {})", h.listener().name(), h.address.ip(),

@@ -594,7 +594,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         log.warn("listener {}: route {}: upstream {}: {} (request id {})", listener.name(), ex.route.name(),
                 ex.endpoint == null ? ex.route.upstreamName() : ex.endpoint, message, ex.requestId);
-        reply(ex, LocalReply.error(status, message));
+        reply(ex, LocalReply.error(status, ex.viaParent == null ? message : ex.viaParent + ": " + message));
     }
 
     /**
