@@ -356,8 +356,8 @@ class ParentProxyTest {
             String connect = raw(p, "CONNECT origin.test:443 HTTP/1.1\r\nHost: x\r\n\r\n");
             assertThat(connect).startsWith("HTTP/1.1 502").contains("parent proxy 127.0.0.1:" + down)
                     .contains("connection refused");
-            assertThat(raw(p, "GET /local HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n\r\n"))
-                    .startsWith("HTTP/1.1 400");
+            assertThat(raw(p, "GET /proxy.pac HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n\r\n"))
+                    .startsWith("HTTP/1.1 200");
         }
     }
 
