@@ -20,13 +20,13 @@ import java.util.List;
  * @param connectPorts            the ports CONNECT tunnels may reach
  * @param anonymize               which client-identifying fields are removed on the way to the origin
  * @param cacheZone               {@code cache: ZONE}, null for none
- * @param parent                  {@code parent.address}: a parent proxy to chain through, null for none
+ * @param parent                  {@code parent}: a parent proxy every request goes through, null for none
  * @param interceptTls            {@code intercept_tls}: the CA to sign per-host certificates with, null for off
  */
 public record ForwardConfig(List<String> clients, Path htpasswd, String realm, List<DomainEntry> allowDomains,
                             List<DomainEntry> denyDomains, boolean denyPrivateDestinations, List<String> allowPrivate,
                             List<Integer> connectPorts,
-                            Anonymize anonymize, String cacheZone, HostPort parent, InterceptTls interceptTls) {
+                            Anonymize anonymize, String cacheZone, Parent parent, InterceptTls interceptTls) {
     public static final List<String> LOOPBACK_CLIENTS = List.of("127.0.0.0/8", "::1/128");
     public static final List<Integer> DEFAULT_CONNECT_PORTS = List.of(443);
     public static final String DEFAULT_REALM = "portcullis";
@@ -49,6 +49,21 @@ public record ForwardConfig(List<String> clients, Path htpasswd, String realm, L
      * @param line where the entry is in the config file
      */
     public record DomainEntry(String text, Path file, int line) {}
+
+    /**
+     * {@code parent: { address, auth: { basic: { user, password } } }}: every request goes through this proxy
+     * (absolute-form requests as they are, CONNECT as CONNECT), never straight to the origin.
+     *
+     * @param address  the parent's {@code host:port}; a name is resolved when requests need it (its TTL honoured)
+     * @param user     the user sent to the parent in {@code Proxy-Authorization: Basic}; null for none
+     * @param password its password (null when {@code user} is)
+     */
+    public record Parent(HostPort address, String user, String password) {
+        @Override
+        public String toString() {
+            return "Parent[" + address + (user == null ? "" : ", user " + user + ", password ***") + "]";
+        }
+    }
 
     /** {@code intercept_tls: { ca_cert, ca_key }}. */
     public record InterceptTls(Path caCert, Path caKey) {}

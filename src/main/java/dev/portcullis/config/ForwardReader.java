@@ -8,9 +8,12 @@ import java.util.Locale;
 /** A listener's {@code forward} section. */
 final class ForwardReader {
     static final List<String> KEYS = List.of("clients", "auth", "allow_domains", "deny_domains",
-            "deny_private_destinations", "allow_private", "connect_ports", "anonymize", "cache");
+            "deny_private_destinations", "allow_private", "connect_ports", "anonymize", "cache", "parent");
     /** Refused with "not supported in this version yet" rather than ignored. */
-    static final List<String> UNSUPPORTED = List.of("intercept_tls", "parent");
+    static final List<String> UNSUPPORTED = List.of("intercept_tls");
+    /** RFC 7617: a user-id never contains ':' (the first one splits user and password); both bounded. */
+    static final int MAX_PARENT_USER = 255;
+    static final int MAX_PARENT_PASSWORD = 1024;
 
     private ForwardReader() {
     }
@@ -91,12 +94,57 @@ final class ForwardReader {
                 semantics.cacheRef(cache, f.line("cache"), f.path("cache"));
             }
         }
-        HostPort parent = null; // not built yet: refused above
+        ForwardConfig.Parent parent = f.has("parent") ? parent(f.section("parent")) : null;
         return new ForwardConfig(
                 clients.isEmpty() ? ForwardConfig.LOOPBACK_CLIENTS : List.copyOf(clients), htpasswd, realm,
                 allow, deny, denyPrivate, List.copyOf(allowPrivate), ports.isEmpty() && !f.has("connect_ports")
                         ? ForwardConfig.DEFAULT_CONNECT_PORTS : List.copyOf(ports),
                 anonymize, cache, parent, null);
+    }
+
+    /** {@code parent: { address: host:port, auth: { basic: { user, password } } }}; null when broken (reported). */
+    private static ForwardConfig.Parent parent(Section p) {
+        p.keys(List.of("address", "auth"), List.of());
+        HostPort address = null;
+        if (!p.has("address")) {
+            p.missing("address");
+        } else {
+            address = p.address("address", null, false);
+        }
+        String user = null;
+        String password = null;
+        if (p.has("auth")) {
+            Section auth = p.section("auth");
+            auth.keys(List.of("basic"), List.of());
+            Section basic = auth.section("basic");
+            basic.keys(List.of("user", "password"), List.of());
+            if (!auth.has("basic")) {
+                auth.missing("basic");
+            } else {
+                user = basic.requiredString("user");
+                password = basic.requiredString("password");
+                if (user != null && (user.isEmpty() || user.indexOf(':') >= 0 || hasControl(user)
+                        || user.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PARENT_USER)) {
+                    basic.error("user", "a user for Basic authentication is 1 to " + MAX_PARENT_USER
+                            + " bytes without ':' or control characters");
+                    user = null;
+                }
+                if (password != null && (hasControl(password)
+                        || password.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PARENT_PASSWORD)) {
+                    basic.error("password", "a password for Basic authentication is at most " + MAX_PARENT_PASSWORD
+                            + " bytes without control characters");
+                    password = null;
+                }
+            }
+        }
+        if (address == null || p.isBad() || (p.has("auth") && (user == null || password == null))) {
+            return null;
+        }
+        return new ForwardConfig.Parent(address, user, password);
+    }
+
+    private static boolean hasControl(String s) {
+        return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
     }
 
     private static List<ForwardConfig.DomainEntry> domains(Section f, String key) {

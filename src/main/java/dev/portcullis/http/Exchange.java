@@ -55,6 +55,13 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     boolean responseComplete;
     /** A WebSocket opening handshake on an HTTP/1.1 connection ({@link WebSocketUpgrade#isRequest}). */
     boolean upgrade;
+    /**
+     * A forward proxy's request that goes to a parent proxy: the target's {@code scheme://authority}, which the
+     * upstream request keeps in front of the path (absolute-form, RFC 9112 section 3.2.2); null for origin-form.
+     */
+    String absolutePrefix;
+    /** How the parent proxy a forward request goes through is named in replies ("parent proxy host:port"); else null. */
+    String viaParent;
     /** A forward proxy's CONNECT: once established, a tunnel of raw bytes. */
     boolean connectTunnel;
     /** The rest of the request body is read and dropped (a local reply was sent before it ended). */
@@ -88,6 +95,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         c.path = path;
         c.query = query;
         c.upstreamPath = path;
+        c.absolutePrefix = absolutePrefix;
+        c.viaParent = viaParent;
         c.route = route;
         c.upstream = upstream;
         c.requestComplete = true;

@@ -3,18 +3,22 @@ package dev.portcullis.http;
 import dev.portcullis.auth.BasicCredentials;
 import dev.portcullis.auth.Htpasswd;
 import dev.portcullis.config.ListenerLimits;
+import dev.portcullis.forward.ProxyAutoConfig;
 import dev.portcullis.upstream.Upstream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -26,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * go (CONNECT ports, domain rules, the destination guard on the resolved address), then either the usual proxying
  * to a one-endpoint upstream for that address (absolute-form requests: pools, timeouts, cache and the anonymize
  * filter as on any route) or a CONNECT tunnel. The connection is made to exactly the address that was checked.
+ * With a {@code parent}, the request goes through it instead ({@link ForwardViaParent}). An origin-form
+ * {@code GET /proxy.pac} is answered with the PAC file.
  */
 final class ForwardRequests {
     private static final Logger log = LoggerFactory.getLogger(ForwardRequests.class);
@@ -44,6 +50,10 @@ final class ForwardRequests {
         ex.route = fwd.route();
         if (!fwd.clientAllowed(ex.clientAddress())) {
             deny(h, ex, fwd, "client", "client " + h.address.ip() + " may not use this proxy (forward.clients)");
+            return;
+        }
+        if (ProxyAutoConfig.isRequest(ex.request.method().name(), ex.request.uri())) {
+            pac(h, ex); // before auth: browsers fetch the PAC file without proxy credentials
             return;
         }
         Htpasswd users = fwd.users();
@@ -79,6 +89,27 @@ final class ForwardRequests {
                 route(h, ex, fwd);
             }
         }));
+    }
+
+    /**
+     * The PAC file ({@link ProxyAutoConfig}), naming this proxy as the client reached it. A Host that is not a
+     * valid {@code host[:port]} is refused rather than written into a script.
+     */
+    private static void pac(HttpProxyHandler h, Exchange ex) {
+        ex.path = ex.request.uri();
+        String authority = ProxyAutoConfig.proxyAuthority(ex.request.headers().get(HttpHeaderNames.HOST),
+                (InetSocketAddress) h.ctx.channel().localAddress());
+        if (authority == null) {
+            h.listener().stats().requestRejected(400);
+            h.reply(ex, LocalReply.error(400, "the Host header is not a valid host[:port]; the PAC file names the "
+                    + "proxy by it"));
+            return;
+        }
+        HttpHeaders headers = new DefaultHttpHeaders();
+        headers.set(HttpHeaderNames.CONTENT_TYPE, ProxyAutoConfig.CONTENT_TYPE);
+        headers.set(HttpHeaderNames.CACHE_CONTROL, "no-cache"); // it names the proxy as this request reached it
+        h.reply(ex, LocalReply.of(200, ProxyAutoConfig.script(authority).getBytes(StandardCharsets.US_ASCII),
+                headers));
     }
 
     /** 407 with the challenge (RFC 9110 section 11.7.1); the reason is logged, never sent. */
@@ -129,6 +160,10 @@ final class ForwardRequests {
         }
         if (d instanceof ForwardRuntime.Denied denied) {
             deny(h, ex, fwd, denied.rule(), denied.message());
+            return;
+        }
+        if (fwd.parent() != null) {
+            ForwardViaParent.route(h, ex, fwd, t, d);
             return;
         }
         if (d instanceof ForwardRuntime.Literal literal) {
@@ -219,7 +254,7 @@ final class ForwardRequests {
         });
     }
 
-    private static void deny(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd, String rule, String message) {
+    static void deny(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd, String rule, String message) {
         h.releaseHeldRequestBody();
         fwd.stats().denied(rule);
         log.info("listener {}: client {}: refused {} ({}): {} (request id {})", h.listener().name(), h.address.ip(),

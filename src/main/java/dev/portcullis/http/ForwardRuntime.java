@@ -55,6 +55,8 @@ public final class ForwardRuntime {
     private final CompiledRoute route;
     private final ForwardStats stats;
     private final EndpointStats endpointStats;
+    /** The parent proxy every request goes through; null to go straight to origins. */
+    private final ForwardParent parent;
     private final Cache<String, Upstream> destinations = Caffeine.newBuilder().maximumSize(MAX_DESTINATIONS)
             .expireAfterAccess(Duration.ofMinutes(10)).build();
 
@@ -66,11 +68,15 @@ public final class ForwardRuntime {
         this.users = config.htpasswd() == null ? null : dev.portcullis.auth.Htpasswd.load(config.htpasswd());
         this.endpointStats = metrics.endpoint("forward:" + listener, "origins");
         this.stats = metrics.forward(listener);
+        this.parent = config.parent() == null ? null : new ForwardParent(listener, config.parent(),
+                metrics.endpoint("forward:" + listener, "parent"));
         RouteCache cache = cacheZone == null ? null
                 : RouteCache.of(cacheZone, new CacheKeys(RouteCacheConfig.Key.DEFAULT), 0);
         this.route = new CompiledRoute("forward", new RouteTarget.Forward(this),
-                new FilterChain(List.of(new AnonymizeFilter(config.anonymize()))),
-                metrics.route(listener, "forward", "origins"), 0, RetryConfig.DEFAULT, null, cache);
+                new FilterChain(List.of(new AnonymizeFilter(config.anonymize(),
+                        parent == null ? null : parent.authorization()))),
+                metrics.route(listener, "forward", parent == null ? "origins" : "parent"), 0, RetryConfig.DEFAULT,
+                null, cache);
     }
 
     public String listener() {
@@ -87,6 +93,11 @@ public final class ForwardRuntime {
 
     ForwardStats stats() {
         return stats;
+    }
+
+    /** The parent proxy, or null when requests go straight to origins. */
+    ForwardParent parent() {
+        return parent;
     }
 
     /** The users file, or null when the proxy asks for no credentials. */

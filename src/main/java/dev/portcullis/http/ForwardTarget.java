@@ -42,7 +42,7 @@ record ForwardTarget(boolean connect, String host, int port, String origin) {
         }
         if (!lower.startsWith("http://")) {
             return refused(400, "a forward proxy needs an absolute-form target such as http://example.com/ "
-                    + "(or CONNECT host:port)");
+                    + "(or CONNECT host:port); its PAC file is at /proxy.pac");
         }
         int authStart = 7;
         int end = authStart;

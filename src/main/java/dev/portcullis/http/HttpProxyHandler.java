@@ -69,6 +69,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private CacheFront cache;
     /** Body parts that came while the request waited to know its upstream ({@link #holdRequestBody}). */
     private ArrayDeque<HttpContent> heldBody;
+    /**
+     * The held body parts include the request's end: what the client sends next is another request, queued
+     * behind this one as a pipelined request, never dispatched while this one waits.
+     */
+    private boolean heldEnd;
     private static final HttpResponseStatus CONNECT_ESTABLISHED = new HttpResponseStatus(200, "Connection established");
     private PipelinedRequests pipelined;
     private boolean inReadLoop;
@@ -183,7 +188,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private void accept(HttpObject o) {
         if (closing) {
             ReferenceCountUtil.release(o);
-        } else if (current != null && (current.requestComplete || !pipelined.isEmpty())) {
+        } else if (current != null && (current.requestComplete || heldEnd || !pipelined.isEmpty())) {
             pipelined.add(o);
         } else {
             dispatch(o);
@@ -337,6 +342,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         ArrayDeque<HttpContent> held = heldBody;
         heldBody = null;
         if (held != null) {
+            if (heldEnd && current != null) {
+                // it was read to its end: the exchange may finish and the connection serve the next request
+                current.requestComplete = true;
+            }
+            heldEnd = false;
             held.forEach(HttpContent::release);
             resumeClientReads();
         }
@@ -346,6 +356,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     void forwardTo(Exchange ex, Upstream upstream) {
         ArrayDeque<HttpContent> held = heldBody;
         heldBody = null;
+        heldEnd = false; // the end is replayed below and sets requestComplete
         proxy(ex, upstream);
         if (held != null) {
             HttpContent c;
@@ -404,6 +415,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         if (heldBody != null) {
             heldBody.add(c); // replayed once the request knows where it goes
+            heldEnd |= c instanceof LastHttpContent;
             return;
         }
         if (c.decoderResult().isFailure()) {
@@ -588,7 +600,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         log.warn("listener {}: route {}: upstream {}: {} (request id {})", listener.name(), ex.route.name(),
                 ex.endpoint == null ? ex.route.upstreamName() : ex.endpoint, message, ex.requestId);
-        reply(ex, LocalReply.error(status, message));
+        reply(ex, LocalReply.error(status, ex.viaParent == null ? message : ex.viaParent + ": " + message));
     }
 
     /**

@@ -14,7 +14,8 @@ import io.netty.handler.codec.http.HttpVersion;
  * (gRPC needs it; any other TE value is not); the rest of the mapping is the stream codec's (Host becomes
  * {@code :authority}, {@code :scheme} is https over TLS and http for h2c, connection-specific headers are left
  * out). Route filters run after
- * {@link #prepare} (so they can override any of it) and {@link #target} sets the rewritten target last.
+ * {@link #prepare} (so they can override any of it) and {@link #target} sets the rewritten target last: origin-form,
+ * except for a forward proxy's request to its parent proxy, which keeps the absolute form.
  */
 final class UpstreamRequest {
     private UpstreamRequest() {
@@ -42,7 +43,9 @@ final class UpstreamRequest {
         ForwardedHeaders.apply(ex, h);
     }
 
+    /** Origin-form, or absolute-form for a forward proxy's request to its parent ({@link Exchange#absolutePrefix}). */
     static void target(Exchange ex) {
-        ex.request.setUri(ex.query == null ? ex.upstreamPath : ex.upstreamPath + '?' + ex.query);
+        String origin = ex.query == null ? ex.upstreamPath : ex.upstreamPath + '?' + ex.query;
+        ex.request.setUri(ex.absolutePrefix == null ? origin : ex.absolutePrefix + origin);
     }
 }

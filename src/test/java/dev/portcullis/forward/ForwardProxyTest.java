@@ -2,6 +2,7 @@ package dev.portcullis.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portcullis.testing.ForwardHosts;
 import dev.portcullis.testing.RawHttp;
 import dev.portcullis.testing.TestBackend;
 import dev.portcullis.testing.TestProxy;
@@ -29,24 +30,20 @@ import org.junit.jupiter.api.Test;
  * The forward proxy, black-box: real clients configured to use it (the JDK HttpClient with a ProxySelector, raw
  * sockets for CONNECT and odd targets), real origins on 127.0.0.1. The origins are local, so most tests turn the
  * private-destination guard off; the guard's own tests keep the default. Names resolve through a hosts file given to
- * the proxy's resolver ({@link ForwardDns#HOSTS_FILE_PROPERTY}).
+ * the proxy's resolver ({@link ForwardDns#HOSTS_FILE_PROPERTY}, through {@link ForwardHosts}).
  */
 class ForwardProxyTest {
-    private static Path hosts;
     private static TestBackend origin;
 
     @BeforeAll
     static void names() throws IOException {
-        hosts = Files.createTempFile("portcullis-hosts", "");
-        Files.writeString(hosts, "127.0.0.1 origin.test www.origin.test blocked.test\n");
-        System.setProperty(ForwardDns.HOSTS_FILE_PROPERTY, hosts.toString());
+        ForwardHosts.install();
         origin = TestBackend.start("origin");
     }
 
     @AfterAll
-    static void cleanUp() throws IOException {
+    static void cleanUp() {
         origin.close();
-        Files.deleteIfExists(hosts);
     }
 
     private static String yaml(String forward) {
@@ -342,6 +339,26 @@ class ForwardProxyTest {
             HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(target)).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
+        } finally {
+            Files.deleteIfExists(users);
+        }
+    }
+
+    @Test
+    void a407AfterTheBodyArrivedKeepsTheConnectionForTheRetry() throws Exception {
+        Path users = Files.createTempFile("proxy-users", ".htpasswd");
+        Files.writeString(users, "alice:" + org.bouncycastle.crypto.generators.OpenBSDBCrypt.generate("2y",
+                "wonderland".getBytes(StandardCharsets.UTF_8), new byte[16], 4) + "\n");
+        try (TestProxy p = TestProxy.start(yaml("deny_private_destinations: false\nauth: { basic: { htpasswd: "
+                + users + " } }"))) {
+            // the body came while the password was checked: the request is complete, so the 407 keeps the
+            // connection and the client retries on it with the right credentials, as clients do
+            String target = "http://127.0.0.1:" + origin.port() + "/retry";
+            String both = raw(p, "POST " + target + " HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic "
+                    + basic("alice", "queen") + "\r\nContent-Length: 3\r\n\r\nabc"
+                    + "POST " + target + " HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic "
+                    + basic("alice", "wonderland") + "\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+            assertThat(both).startsWith("HTTP/1.1 407").contains("HTTP/1.1 200").endsWith("origin POST /retry");
         } finally {
             Files.deleteIfExists(users);
         }

@@ -16,7 +16,8 @@ import java.util.Locale;
 /**
  * A forward proxy's {@code anonymize}: what of the client reaches the origin. Runs after the proxy's own headers
  * were added, so it removes those too. Whatever the level, {@code Proxy-Authorization} never leaves (the client's
- * credentials are for this proxy only) nor does any other {@code Proxy-*} field.
+ * credentials are for this proxy only) nor does any other {@code Proxy-*} field; with a parent proxy that wants
+ * credentials, this proxy's own {@code Proxy-Authorization} for it is the one such field sent.
  * <ul>
  * <li>{@code off}: the client's address in {@code X-Forwarded-For} and a {@code Via}, as Squid sends by default;</li>
  * <li>{@code standard}: no {@code Via}, {@code X-Forwarded-*}, {@code Forwarded}, {@code X-Real-IP},
@@ -38,9 +39,16 @@ public final class AnonymizeFilter implements HttpFilter {
             AsciiString.cached("x-forwarded-host"), AsciiString.cached("forwarded"), AsciiString.cached("x-request-id"));
 
     private final Anonymize level;
+    /** {@code Proxy-Authorization} for the parent proxy ({@code forward.parent.auth}); null for none. */
+    private final String parentAuthorization;
 
     public AnonymizeFilter(Anonymize level) {
+        this(level, null);
+    }
+
+    public AnonymizeFilter(Anonymize level, String parentAuthorization) {
         this.level = level;
+        this.parentAuthorization = parentAuthorization;
     }
 
     @Override
@@ -52,6 +60,9 @@ public final class AnonymizeFilter implements HttpFilter {
     public FilterStatus onRequest(Exchange exchange) {
         HttpHeaders h = exchange.request().headers();
         removeProxyFields(h);
+        if (parentAuthorization != null) {
+            h.set(HttpHeaderNames.PROXY_AUTHORIZATION, parentAuthorization);
+        }
         if (level == Anonymize.OFF) {
             REVERSE_ONLY.forEach(h::remove);
             return FilterStatus.CONTINUE;
