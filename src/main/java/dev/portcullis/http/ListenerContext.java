@@ -1,5 +1,6 @@
 package dev.portcullis.http;
 
+import dev.portcullis.l4.Relay;
 import dev.portcullis.observe.AccessLog;
 import dev.portcullis.observe.ListenerStats;
 import dev.portcullis.upstream.pool.PoolRegistry;
@@ -75,8 +76,8 @@ public final class ListenerContext {
 
     /**
      * Stop keeping connections alive: idle HTTP/1 ones close now, busy ones after their current response; HTTP/2
-     * ones get GOAWAY and close once their open streams are done. WebSocket tunnels go on until they end or the
-     * shutdown timeout closes every connection.
+     * ones get GOAWAY and close once their open streams are done. WebSocket and CONNECT tunnels go on until they
+     * end or the shutdown timeout closes every connection.
      */
     public void startDrain() {
         draining = true;
@@ -87,7 +88,7 @@ public final class ListenerContext {
                 h.drain();
             } else if (h2 != null) {
                 h2.drain(); // GOAWAY; open streams finish
-            } else if (ch.pipeline().get(UpgradeTunnel.Side.class) == null) {
+            } else if (ch.pipeline().get(Relay.Side.class) == null) {
                 ch.close();
             }
         }));
