@@ -32,21 +32,17 @@ import org.junit.jupiter.api.Test;
  * the proxy's resolver ({@link ForwardDns#HOSTS_FILE_PROPERTY}).
  */
 class ForwardProxyTest {
-    private static Path hosts;
     private static TestBackend origin;
 
     @BeforeAll
     static void names() throws IOException {
-        hosts = Files.createTempFile("portcullis-hosts", "");
-        Files.writeString(hosts, "127.0.0.1 origin.test www.origin.test blocked.test\n");
-        System.setProperty(ForwardDns.HOSTS_FILE_PROPERTY, hosts.toString());
+        dev.portcullis.testing.TestHosts.install();
         origin = TestBackend.start("origin");
     }
 
     @AfterAll
     static void cleanUp() throws IOException {
         origin.close();
-        Files.deleteIfExists(hosts);
     }
 
     private static String yaml(String forward) {
