@@ -5,8 +5,9 @@ import java.util.List;
 /**
  * One entry of {@code listeners}. Routes already carry the listener's {@code defaults}.
  *
+ * @param mode    {@code FORWARD} for {@code mode: forward} and for {@code protocol: socks5}
  * @param tls     set exactly for {@code protocol: https}
- * @param forward set exactly for {@code mode: forward} (then there are no routes)
+ * @param forward set exactly for {@code mode: forward} and {@code protocol: socks5} (then there are no routes)
  */
 public record ListenerConfig(
         String name,
@@ -30,7 +31,8 @@ public record ListenerConfig(
         this(name, bind, protocol, mode, limits, routes, tls, http2, null);
     }
 
-    public enum Protocol { HTTP, HTTPS }
+    /** {@code SOCKS5}: RFC 1928 CONNECT under the {@code forward} rules; no HTTP, routes or TLS. */
+    public enum Protocol { HTTP, HTTPS, SOCKS5 }
 
     public enum Mode { REVERSE, FORWARD }
 }

@@ -12,7 +12,9 @@ final class ListenerReader {
             "upstream", "idle_timeout", "accept_proxy_protocol", "sni_routes", "session_timeout");
     static final List<String> LIMIT_KEYS = List.of(
             "max_connections", "header_read_timeout", "idle_timeout", "max_header_size", "max_request_line", "max_body_size");
-    static final List<String> PROTOCOLS_LATER = List.of("tcp", "udp", "socks5");
+    static final List<String> PROTOCOLS_LATER = List.of("tcp", "udp");
+    /** Limits that bound HTTP messages; SOCKS5 messages have fixed bounds (at most 513 bytes). */
+    static final List<String> HTTP_ONLY_LIMITS = List.of("max_header_size", "max_request_line", "max_body_size");
     static final List<String> HTTP2_KEYS = List.of("enabled", "max_concurrent_streams", "initial_window_size");
 
     private final Semantics semantics;
@@ -49,11 +51,17 @@ final class ListenerReader {
             if (p.equals("https")) {
                 return ListenerConfig.Protocol.HTTPS;
             }
+            if (p.equals("socks5")) {
+                return ListenerConfig.Protocol.SOCKS5;
+            }
             if (PROTOCOLS_LATER.contains(p)) {
                 throw new IllegalArgumentException("protocol '" + s + "' is not supported in this version yet");
             }
-            throw new IllegalArgumentException("unknown protocol '" + s + "'; expected http or https");
+            throw new IllegalArgumentException("unknown protocol '" + s + "'; expected http, https or socks5");
         });
+        if (protocol == ListenerConfig.Protocol.SOCKS5) {
+            return socks5(l, name, bind);
+        }
         ListenerConfig.Mode mode = l.parse("mode", ListenerConfig.Mode.REVERSE, "a mode", s -> {
             String m = s.trim().toLowerCase(Locale.ROOT);
             if (m.equals("reverse")) {
@@ -117,6 +125,38 @@ final class ListenerReader {
             semantics.routeName(index, rc.name(), nameLine, route.has("name") ? route.path("name") : route.path());
         }
         return new ListenerConfig(name, bind, protocol, mode, limits, List.copyOf(list), tls, http2);
+    }
+
+    /**
+     * A {@code protocol: socks5} listener: {@code forward} rules and {@code limits}, nothing of HTTP. Keys that only
+     * mean something for HTTP are refused, naming why, rather than read and ignored.
+     */
+    private ListenerConfig socks5(Section l, String name, HostPort bind) {
+        l.refuse("mode", "'mode' applies to http and https listeners; a socks5 listener is always a forward proxy, "
+                + "with its rules under 'forward'");
+        for (String key : List.of("routes", "defaults")) {
+            l.refuse(key, "a socks5 listener has no '" + key + "': it goes where each client asks, within its "
+                    + "'forward' rules");
+        }
+        l.refuse("tls", "'tls' needs protocol: https (a socks5 listener is not served over TLS)");
+        l.refuse("http2", "'http2' applies to http and https listeners");
+        Section limitsSection = l.section("limits");
+        for (String key : HTTP_ONLY_LIMITS) {
+            limitsSection.refuse(key, "'" + key + "' bounds HTTP messages; a socks5 listener does not read it "
+                    + "(SOCKS5 messages are at most 513 bytes)");
+        }
+        ListenerLimits limits = limits(limitsSection);
+        Section f = l.section("forward");
+        f.refuse("connect_ports", "'connect_ports' limits HTTP CONNECT tunnels; a socks5 listener does not read it "
+                + "(use deny_domains and deny_private_destinations to limit where clients go)");
+        f.refuse("anonymize", "'anonymize' removes HTTP header fields; a socks5 listener relays bytes and has none "
+                + "to remove");
+        f.refuse("cache", "'cache' stores HTTP responses; a socks5 listener relays bytes and has nothing to cache");
+        f.refuse("parent", "'parent' is not supported for socks5 listeners yet");
+        f.refuse("intercept_tls", "'intercept_tls' is not supported for socks5 listeners");
+        ForwardConfig forward = ForwardReader.read(f, semantics);
+        return new ListenerConfig(name, bind, ListenerConfig.Protocol.SOCKS5, ListenerConfig.Mode.FORWARD, limits,
+                List.of(), null, Http2Settings.DEFAULTS, forward);
     }
 
     private static Http2Settings http2(Section s) {

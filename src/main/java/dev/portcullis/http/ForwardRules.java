@@ -58,6 +58,15 @@ final class ForwardRules {
         return new ForwardRuntime.Name(((HostSyntax.DomainName) parsed).name());
     }
 
+    ForwardRuntime.Destination destinationOf(InetAddress address) {
+        DomainRules.Decision d = domains.check(address);
+        if (!d.allowed()) {
+            return new ForwardRuntime.Denied("domain", "destination " + HostSyntax.canonicalText(address) + " is "
+                    + d.reason());
+        }
+        return new ForwardRuntime.Literal(address);
+    }
+
     String guard(InetAddress address) {
         return guard.check(address).map(DestinationGuard.Denial::rule).orElse(null);
     }

@@ -28,12 +28,13 @@ import java.util.List;
  * A {@code mode: forward} listener as one config snapshot sees it: its rules compiled, one route-like settings
  * object for every request ({@link #route}: the anonymize filter, the cache, the metrics), and the destinations
  * its requests went to, each a one-endpoint upstream so the usual pools, timeouts and keep-alive apply. Shared by
- * all event loops.
+ * all event loops. A {@code protocol: socks5} listener has one too, for the same rules (clients, users, domain
+ * lists, the guard), DNS and counters; it relays bytes, so it uses neither the route nor the destinations.
  */
 public final class ForwardRuntime {
     /** Destinations kept (with their pooled connections' pool key) before the least recently used is dropped. */
     static final int MAX_DESTINATIONS = 10_000;
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** Origins are many and each sees few requests: fewer idle connections per origin than towards a backend. */
     static final UpstreamConfig.Keepalive KEEPALIVE = new UpstreamConfig.Keepalive(8, Duration.ofSeconds(30));
 
@@ -91,7 +92,7 @@ public final class ForwardRuntime {
         return route;
     }
 
-    ForwardStats stats() {
+    public ForwardStats stats() {
         return stats;
     }
 
@@ -101,38 +102,43 @@ public final class ForwardRuntime {
     }
 
     /** The users file, or null when the proxy asks for no credentials. */
-    dev.portcullis.auth.Htpasswd users() {
+    public dev.portcullis.auth.Htpasswd users() {
         return users;
     }
 
-    static java.util.concurrent.Executor authExecutor() {
+    public static java.util.concurrent.Executor authExecutor() {
         return AUTH;
     }
 
     /** Where a target host leads before any lookup: an address, a name to resolve, or a refusal. */
-    sealed interface Destination {}
+    public sealed interface Destination {}
 
-    record Literal(InetAddress address) implements Destination {}
+    public record Literal(InetAddress address) implements Destination {}
 
-    record Name(String name) implements Destination {}
+    public record Name(String name) implements Destination {}
 
     /** Neither a name nor an address (400): the reason never repeats the input. */
-    record BadHost(String message) implements Destination {}
+    public record BadHost(String message) implements Destination {}
 
     /** @param rule a fixed token for metrics; {@code message} says which rule, for the 403 body and the log */
-    record Denied(String rule, String message) implements Destination {}
+    public record Denied(String rule, String message) implements Destination {}
 
     /** The target host as written: an IP literal (odd spellings included) or a name the domain rules allow. */
-    Destination destinationOf(String host) {
+    public Destination destinationOf(String host) {
         return rules.destinationOf(host);
     }
 
+    /** A destination given as an address (SOCKS5 IPv4 and IPv6 requests): the domain rules' entries for it. */
+    public Destination destinationOf(InetAddress address) {
+        return rules.destinationOf(address);
+    }
+
     /** Null when the proxy may connect to {@code address}; else the guard's rule that refuses it. */
-    String guard(InetAddress address) {
+    public String guard(InetAddress address) {
         return rules.guard(address);
     }
 
-    boolean clientAllowed(byte[] address) {
+    public boolean clientAllowed(byte[] address) {
         for (Cidr c : clients) {
             if (c.contains(address)) {
                 return true;
@@ -166,7 +172,7 @@ public final class ForwardRuntime {
     }
 
     /** The process's forward DNS (one set of resolvers and one cache for every forward listener). */
-    static ForwardDns dns(Class<? extends io.netty.channel.socket.DatagramChannel> datagramChannel) {
+    public static ForwardDns dns(Class<? extends io.netty.channel.socket.DatagramChannel> datagramChannel) {
         ForwardDns d = dns;
         if (d == null) {
             synchronized (ForwardRuntime.class) {

@@ -1,6 +1,7 @@
 package dev.portcullis.http;
 
 import dev.portcullis.cache.policy.Invalidation;
+import dev.portcullis.config.ListenerConfig;
 import dev.portcullis.config.ListenerLimits;
 import dev.portcullis.http.filter.FilterStatus;
 import dev.portcullis.observe.AccessLog;
@@ -242,6 +243,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         String id = req.headers().get(Headers.X_REQUEST_ID);
         ex.requestId = RequestIds.isWellFormed(id) ? id : RequestIds.generate();
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req);
+        if (runtime.config().protocol() == ListenerConfig.Protocol.SOCKS5) {
+            // A reload turned this listener into a SOCKS5 proxy on the same socket; this connection came before.
+            reply(ex, LocalReply.fatal(421, "this listener now serves SOCKS5; reconnect"));
+            return;
+        }
         ForwardRuntime forward = runtime.forward();
         LocalReply problem = forward != null ? ForwardRequests.head(req, limits) : RequestChecks.head(ex, req, limits);
         if (problem != null) {

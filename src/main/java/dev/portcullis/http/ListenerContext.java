@@ -1,8 +1,11 @@
 package dev.portcullis.http;
 
+import dev.portcullis.l4.Relay;
+import dev.portcullis.l4.socks.SocksHandshake;
 import dev.portcullis.observe.AccessLog;
 import dev.portcullis.observe.ListenerStats;
 import dev.portcullis.upstream.pool.PoolRegistry;
+import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -61,8 +64,24 @@ public final class ListenerContext {
         return connections;
     }
 
-    AtomicInteger connectionCount() {
-        return connectionCount;
+    /**
+     * Counts a new client connection against {@code limits.max_connections} and tracks it until it closes (for
+     * the connection metrics and a drain). False when the listener is full: the caller refuses the connection in
+     * its protocol's way and closes it; it was not counted.
+     */
+    public boolean admit(Channel ch, int maxConnections) {
+        if (connectionCount.incrementAndGet() > maxConnections) {
+            connectionCount.decrementAndGet();
+            stats.connectionRejected();
+            return false;
+        }
+        stats.connectionOpened();
+        ch.closeFuture().addListener(f -> {
+            connectionCount.decrementAndGet();
+            stats.connectionClosed();
+        });
+        connections.add(ch);
+        return true;
     }
 
     public int openConnections() {
@@ -75,8 +94,9 @@ public final class ListenerContext {
 
     /**
      * Stop keeping connections alive: idle HTTP/1 ones close now, busy ones after their current response; HTTP/2
-     * ones get GOAWAY and close once their open streams are done. WebSocket tunnels go on until they end or the
-     * shutdown timeout closes every connection.
+     * ones get GOAWAY and close once their open streams are done. WebSocket, CONNECT and SOCKS5 tunnels go on
+     * until they end or the shutdown timeout closes every connection; a SOCKS5 handshake finishes first (it is
+     * bounded by header_read_timeout).
      */
     public void startDrain() {
         draining = true;
@@ -87,7 +107,8 @@ public final class ListenerContext {
                 h.drain();
             } else if (h2 != null) {
                 h2.drain(); // GOAWAY; open streams finish
-            } else if (ch.pipeline().get(UpgradeTunnel.Side.class) == null) {
+            } else if (ch.pipeline().get(Relay.Side.class) == null
+                    && ch.pipeline().get(SocksHandshake.class) == null) {
                 ch.close();
             }
         }));

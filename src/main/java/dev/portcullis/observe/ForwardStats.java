@@ -5,8 +5,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A forward proxy listener's own counters ({@code portcullis_forward_*}); its requests are counted as a route
- * named {@code forward} in the usual request metrics, its cache in {@code portcullis_cache_*}.
+ * A forward proxy listener's own counters ({@code portcullis_forward_*}), HTTP and SOCKS5 alike; an HTTP forward
+ * listener's requests are counted as a route named {@code forward} in the usual request metrics, its cache in
+ * {@code portcullis_cache_*}.
  */
 public final class ForwardStats {
     private final ProxyMetrics metrics;
@@ -24,7 +25,10 @@ public final class ForwardStats {
         this.bytesDown = metrics.forwardTunnelBytes.labelValues(listener, "client");
     }
 
-    /** A request or tunnel refused by {@code rule} (a fixed token: client, port, domain, private, auth, dns). */
+    /**
+     * A request or tunnel refused by {@code rule} (a fixed token: client, port, domain, private, auth, dns; and
+     * command for a SOCKS5 command other than CONNECT).
+     */
     public void denied(String rule) {
         denied.computeIfAbsent(rule, r -> metrics.forwardDenied.labelValues(listener, r)).inc();
     }

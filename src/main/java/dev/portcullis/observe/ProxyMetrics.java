@@ -201,19 +201,19 @@ public final class ProxyMetrics {
                 .register(registry);
         forwardDenied = Counter.builder()
                 .name("portcullis_forward_denied_total")
-                .help("Forward proxy requests and tunnels refused, by rule (client, port, domain, private, auth, dns)")
+                .help("Forward proxy requests and tunnels refused, by rule (client, port, domain, private, auth, dns, command)")
                 .labelNames("listener", "rule")
                 .withoutExemplars()
                 .register(registry);
         forwardTunnels = Counter.builder()
                 .name("portcullis_forward_tunnels_total")
-                .help("CONNECT tunnels established by a forward proxy")
+                .help("CONNECT and SOCKS5 tunnels established by a forward proxy")
                 .labelNames("listener")
                 .withoutExemplars()
                 .register(registry);
         forwardTunnelBytes = Counter.builder()
                 .name("portcullis_forward_tunnel_bytes_total")
-                .help("Bytes relayed through CONNECT tunnels once they closed, by direction (upstream, client)")
+                .help("Bytes relayed through CONNECT and SOCKS5 tunnels once they closed, by direction (upstream, client)")
                 .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);

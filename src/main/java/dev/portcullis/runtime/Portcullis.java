@@ -110,7 +110,9 @@ public final class Portcullis {
     }
 
     private static void logBound(String name, BoundListener b, ListenerRuntime rt) {
-        if (rt.tls() != null) {
+        if (rt.config().protocol() == ListenerConfig.Protocol.SOCKS5) {
+            log.info("listener {}: socks5 on {}", name, b.localAddress());
+        } else if (rt.tls() != null) {
             log.info("listener {}: https on {} ({})", name, b.localAddress(), rt.tls().describe());
         } else {
             log.info("listener {}: http on {}", name, b.localAddress());

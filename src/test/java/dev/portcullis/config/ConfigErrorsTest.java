@@ -184,7 +184,7 @@ class ConfigErrorsTest {
                 "t.yaml:5: access_log.format: unknown format 'jsn'; did you mean 'json'? (expected json, combined or a template such as '{client.ip} \"{request.line}\" {response.status}')",
                 "t.yaml:7: listeners[0].name: invalid name 'web server'; use letters, digits, '_', '.' and '-'",
                 "t.yaml:8: listeners[0].bind: invalid port '70000' in '127.0.0.1:70000'; expected 0..65535 (0: any free port)",
-                "t.yaml:9: listeners[0].protocol: unknown protocol 'htp'; expected http or https",
+                "t.yaml:9: listeners[0].protocol: unknown protocol 'htp'; expected http, https or socks5",
                 "t.yaml:10: listeners[0].limits.max_connections: '0' is out of range; expected 1..2147483647",
                 "t.yaml:10: listeners[0].limits.idle_timeout: duration '0' must be above zero",
                 "t.yaml:10: listeners[0].limits.max_header_size: invalid size '32XB'; expected bytes or a number with a unit: KiB, MiB, GiB (also k, KB, M, MB, G, GB, all powers of 1024), such as 512, 64KiB, 16MiB, 1GiB",

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * used, so every test class of the JVM must see the same file: they all call {@link #install}.
  */
 public final class ForwardHosts {
-    public static final String NAMES = "origin.test www.origin.test blocked.test parent.test";
+    public static final String NAMES = "origin.test www.origin.test blocked.test www.blocked.test parent.test";
     private static Path file;
 
     private ForwardHosts() {
