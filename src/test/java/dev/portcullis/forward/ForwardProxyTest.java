@@ -46,7 +46,8 @@ class ForwardProxyTest {
         origin.close();
     }
 
-    private static String yaml(String forward) {
+    /** A forward listener named {@code fwd} with these {@code forward} keys. */
+    static String yaml(String forward) {
         return """
                 listeners:
                   - name: fwd

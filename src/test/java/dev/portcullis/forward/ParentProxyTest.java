@@ -54,14 +54,7 @@ class ParentProxyTest {
     }
 
     private static String child(String forward) {
-        return """
-                listeners:
-                  - name: fwd
-                    bind: 127.0.0.1:0
-                    mode: forward
-                    forward:
-                %s
-                """.formatted(forward.indent(6).stripTrailing());
+        return ForwardProxyTest.yaml(forward);
     }
 
     /** A second Portcullis forward proxy, as the parent: it reaches the local origins. */
