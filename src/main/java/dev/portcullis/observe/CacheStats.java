@@ -1,7 +1,6 @@
 package dev.portcullis.observe;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,9 +19,8 @@ public final class CacheStats {
     private final CounterDataPoint evictions;
     private final CounterDataPoint purged;
     /** The sizes of the zone serving this name now, or null. */
-    private final AtomicReference<Sizes> sizes = new AtomicReference<>();
+    private final BoundSizes sizes = new BoundSizes();
 
-    private record Sizes(Object owner, LongSupplier objects, LongSupplier bytes) {}
 
     CacheStats(ProxyMetrics metrics, String zone) {
         hits = metrics.cacheHits.labelValues(zone);
@@ -70,25 +68,20 @@ public final class CacheStats {
      * zone binds before the old one is closed.
      */
     public void bind(Object owner, LongSupplier objects, LongSupplier bytes) {
-        sizes.set(new Sizes(owner, objects, bytes));
+        sizes.bind(owner, objects, bytes);
     }
 
     /** {@code owner} is gone: sizes read 0, unless another zone bound since. */
     public void unbind(Object owner) {
-        Sizes s = sizes.get();
-        if (s != null && s.owner() == owner) {
-            sizes.compareAndSet(s, null);
-        }
+        sizes.unbind(owner);
     }
 
     long objects() {
-        Sizes s = sizes.get();
-        return s == null ? 0 : s.objects().getAsLong();
+        return sizes.objects();
     }
 
     long bytes() {
-        Sizes s = sizes.get();
-        return s == null ? 0 : s.bytes().getAsLong();
+        return sizes.bytes();
     }
 
     /** For tests and the admin API. */

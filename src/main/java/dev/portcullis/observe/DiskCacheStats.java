@@ -1,7 +1,6 @@
 package dev.portcullis.observe;
 
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 /**
@@ -16,9 +15,8 @@ public final class DiskCacheStats {
     private final CounterDataPoint writesDropped;
     private final CounterDataPoint evictions;
     private final CounterDataPoint damaged;
-    private final AtomicReference<Sizes> sizes = new AtomicReference<>();
+    private final BoundSizes sizes = new BoundSizes();
 
-    private record Sizes(Object owner, LongSupplier objects, LongSupplier bytes) {}
 
     DiskCacheStats(DiskCacheMetrics m, String zone) {
         hits = m.hits.labelValues(zone);
@@ -60,25 +58,20 @@ public final class DiskCacheStats {
 
     /** The tier now serving this zone reports its sizes through these (read at scrape time only). */
     public void bind(Object owner, LongSupplier objects, LongSupplier bytes) {
-        sizes.set(new Sizes(owner, objects, bytes));
+        sizes.bind(owner, objects, bytes);
     }
 
     /** {@code owner} is gone: sizes read 0, unless another tier bound since. */
     public void unbind(Object owner) {
-        Sizes s = sizes.get();
-        if (s != null && s.owner() == owner) {
-            sizes.compareAndSet(s, null);
-        }
+        sizes.unbind(owner);
     }
 
     long objects() {
-        Sizes s = sizes.get();
-        return s == null ? 0 : s.objects().getAsLong();
+        return sizes.objects();
     }
 
     long bytes() {
-        Sizes s = sizes.get();
-        return s == null ? 0 : s.bytes().getAsLong();
+        return sizes.bytes();
     }
 
     /** For tests and the admin API. */
