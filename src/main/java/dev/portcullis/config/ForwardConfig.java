@@ -65,8 +65,18 @@ public record ForwardConfig(List<String> clients, Path htpasswd, String realm, L
         }
     }
 
-    /** {@code intercept_tls: { ca_cert, ca_key }}. */
-    public record InterceptTls(Path caCert, Path caKey) {}
+    /**
+     * {@code intercept_tls: { ca_cert, ca_key, origin_ca }}: CONNECT tunnels are opened as TLS here, with a
+     * certificate for the tunnel's host issued by this CA, and their requests proxied to the origin over a new TLS
+     * connection that is verified as any upstream's.
+     *
+     * @param caCert   the CA certificate (PEM) that issues the per-host certificates; clients must trust it
+     * @param caKey    its private key (PEM)
+     * @param originCa PEM bundle trusted for origins' certificates; null for the JDK's default trust store
+     * @param line     line of the {@code intercept_tls} key, for problems found when the files are used
+     * @param path     its config path, for the same
+     */
+    public record InterceptTls(Path caCert, Path caKey, Path originCa, int line, String path) {}
 
     /** The files the entries name, in order (for reloads: a changed list file changes the config). */
     public List<Path> files() {

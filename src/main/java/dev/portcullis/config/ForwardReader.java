@@ -8,9 +8,9 @@ import java.util.Locale;
 /** A listener's {@code forward} section. */
 final class ForwardReader {
     static final List<String> KEYS = List.of("clients", "auth", "allow_domains", "deny_domains",
-            "deny_private_destinations", "allow_private", "connect_ports", "anonymize", "cache", "parent");
+            "deny_private_destinations", "allow_private", "connect_ports", "anonymize", "cache", "parent", "intercept_tls");
     /** Refused with "not supported in this version yet" rather than ignored. */
-    static final List<String> UNSUPPORTED = List.of("intercept_tls");
+    static final List<String> UNSUPPORTED = List.of();
     /** RFC 7617: a user-id never contains ':' (the first one splits user and password); both bounded. */
     static final int MAX_PARENT_USER = 255;
     static final int MAX_PARENT_PASSWORD = 1024;
@@ -95,11 +95,38 @@ final class ForwardReader {
             }
         }
         ForwardConfig.Parent parent = f.has("parent") ? parent(f.section("parent")) : null;
+        ForwardConfig.InterceptTls intercept = f.has("intercept_tls") ? intercept(f.section("intercept_tls")) : null;
+        if (f.has("intercept_tls") && f.has("parent")) {
+            f.error("intercept_tls", "'intercept_tls' cannot be combined with 'parent' in this version (intercepted "
+                    + "requests go to their origins directly); remove one of them");
+        }
         return new ForwardConfig(
                 clients.isEmpty() ? ForwardConfig.LOOPBACK_CLIENTS : List.copyOf(clients), htpasswd, realm,
                 allow, deny, denyPrivate, List.copyOf(allowPrivate), ports.isEmpty() && !f.has("connect_ports")
                         ? ForwardConfig.DEFAULT_CONNECT_PORTS : List.copyOf(ports),
-                anonymize, cache, parent, null);
+                anonymize, cache, parent, intercept);
+    }
+
+    /** {@code intercept_tls: { ca_cert, ca_key, origin_ca }}; null when broken (reported). */
+    private static ForwardConfig.InterceptTls intercept(Section t) {
+        t.keys(List.of("ca_cert", "ca_key", "origin_ca"), List.of());
+        Path cert = null;
+        Path key = null;
+        if (!t.has("ca_cert")) {
+            t.missing("ca_cert");
+        } else {
+            cert = t.file("ca_cert");
+        }
+        if (!t.has("ca_key")) {
+            t.missing("ca_key");
+        } else {
+            key = t.file("ca_key");
+        }
+        Path originCa = t.has("origin_ca") ? t.file("origin_ca") : null;
+        if (cert == null || key == null || t.isBad()) {
+            return null;
+        }
+        return new ForwardConfig.InterceptTls(cert, key, originCa, t.line(), t.path());
     }
 
     /** {@code parent: { address: host:port, auth: { basic: { user, password } } }}; null when broken (reported). */

@@ -47,6 +47,16 @@ final class ForwardRequests {
     }
 
     static void start(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd) {
+        TlsInterception.Tunnel tunnel = h.intercepted();
+        if (tunnel != null) {
+            if (fwd.interception() == null) {
+                // a reload turned intercept_tls off: this connection's TLS is the proxy's own, with nowhere to go
+                h.reply(ex, LocalReply.fatal(421, "TLS interception was turned off on this proxy; reconnect"));
+            } else {
+                TlsInterception.request(h, ex, fwd, tunnel);
+            }
+            return;
+        }
         ex.route = fwd.route();
         if (!fwd.clientAllowed(ex.clientAddress())) {
             deny(h, ex, fwd, "client", "client " + h.address.ip() + " may not use this proxy (forward.clients)");
@@ -217,11 +227,14 @@ final class ForwardRequests {
                     + "(forward.deny_private_destinations)");
             return;
         }
-        Upstream u = fwd.destination(chosen, t.port());
-        if (t.connect()) {
+        // A CONNECT on an HTTP/2 stream is relayed even with intercept_tls: its bytes are DATA frames of a shared
+        // connection, with no socket of its own to end TLS on.
+        if (t.connect() && fwd.interception() != null && !h.http2) {
+            TlsInterception.start(h, ex, fwd, chosen, t);
+        } else if (t.connect()) {
             connect(h, ex, fwd, chosen, t);
         } else {
-            h.forwardTo(ex, u);
+            h.forwardTo(ex, fwd.destination(chosen, t.port()));
         }
     }
 

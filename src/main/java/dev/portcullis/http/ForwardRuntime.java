@@ -58,11 +58,16 @@ public final class ForwardRuntime {
     private final EndpointStats endpointStats;
     /** The parent proxy every request goes through; null to go straight to origins. */
     private final ForwardParent parent;
+    /** {@code intercept_tls}: the CA and the origins' TLS; null when tunnels are relayed untouched. */
+    private final TlsInterception interception;
     private final Cache<String, Upstream> destinations = Caffeine.newBuilder().maximumSize(MAX_DESTINATIONS)
             .expireAfterAccess(Duration.ofMinutes(10)).build();
 
-    public ForwardRuntime(String listener, ForwardConfig config, CacheZone cacheZone, ProxyMetrics metrics) {
+    /** @param interception built from {@code config.interceptTls()} (see SnapshotCompiler); null when it is off */
+    public ForwardRuntime(String listener, ForwardConfig config, CacheZone cacheZone, ProxyMetrics metrics,
+                          TlsInterception interception) {
         this.listener = listener;
+        this.interception = interception;
         this.config = config;
         this.clients = config.clients().stream().map(Cidr::parse).toArray(Cidr[]::new);
         this.rules = ForwardRules.of(config);
@@ -99,6 +104,11 @@ public final class ForwardRuntime {
     /** The parent proxy, or null when requests go straight to origins. */
     ForwardParent parent() {
         return parent;
+    }
+
+    /** TLS interception of CONNECT tunnels, or null when tunnels are relayed untouched. */
+    TlsInterception interception() {
+        return interception;
     }
 
     /** The users file, or null when the proxy asks for no credentials. */
@@ -156,10 +166,21 @@ public final class ForwardRuntime {
      * every request to that address and port while it is in use.
      */
     Upstream destination(InetAddress address, int port) {
-        String key = address.getHostAddress() + "|" + port;
+        return destination(address, port, null);
+    }
+
+    /**
+     * As {@link #destination(InetAddress, int)}, over TLS to {@code tlsHost} when it is not null (an intercepted
+     * tunnel's origin): the connection still goes to the checked address, and the origin's certificate must name
+     * {@code tlsHost}, which is also the SNI sent.
+     */
+    Upstream destination(InetAddress address, int port, String tlsHost) {
+        String ip = address.getHostAddress();
+        String key = tlsHost == null ? ip + "|" + port : ip + "|" + port + "|tls|" + tlsHost;
         return destinations.get(key, k -> {
-            String ip = address.getHostAddress();
-            HostPort hp = new HostPort(ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip, port);
+            String literal = ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip;
+            HostPort hp = new HostPort(tlsHost == null ? literal
+                    : tlsHost.indexOf(':') >= 0 ? "[" + tlsHost + "]" : tlsHost, port);
             UpstreamConfig cfg = new UpstreamConfig("forward:" + listener,
                     List.of(new UpstreamConfig.EndpointConfig(hp, 1, false)), UpstreamConfig.Balance.ROUND_ROBIN,
                     null, UpstreamConfig.HashMethod.MAGLEV, null, null, null, null, Duration.ZERO,
@@ -167,7 +188,8 @@ public final class ForwardRuntime {
                     KEEPALIVE);
             Endpoint e = new Endpoint(cfg.name(), hp, new InetSocketAddress(address, port), 1, false, endpointStats,
                     new EndpointState());
-            return new Upstream(cfg, List.of(e));
+            return tlsHost == null ? new Upstream(cfg, List.of(e)) : new Upstream(cfg, List.of(e),
+                    interception.originTls());
         });
     }
 

@@ -77,6 +77,8 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
     private boolean heldEnd;
     private static final HttpResponseStatus CONNECT_ESTABLISHED = new HttpResponseStatus(200, "Connection established");
     private PipelinedRequests pipelined;
+    /** Set once this connection's CONNECT was intercepted: its TLS ends here and its requests go to that tunnel. */
+    private TlsInterception.Tunnel intercepted;
     private boolean inReadLoop;
     /** The connection is ending: anything read from now on is dropped, never routed or forwarded. */
     private boolean closing;
@@ -392,6 +394,36 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, CONNECT_ESTABLISHED, Unpooled.EMPTY_BUFFER,
                 EmptyHttpHeaders.INSTANCE, EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
         UpgradeTunnel.start(this, ex, upstream, () -> { }, limits.idleTimeout().toNanos());
+    }
+
+    /**
+     * An intercepted CONNECT ({@link TlsInterception}): {@code 200 Connection established}, then this connection
+     * speaks TLS with the proxy itself ({@code installTls} puts the handshake handlers first in the pipeline) and
+     * its requests are read as HTTP again, each for the tunnel's origin. Bytes the client sent right after the
+     * CONNECT (an eager ClientHello) were held by the decoder: they are taken out and go through TLS first.
+     */
+    void interceptConnect(Exchange ex, TlsInterception.Tunnel tunnel,
+                          java.util.function.Consumer<io.netty.channel.ChannelPipeline> installTls) {
+        ex.responseStarted = true;
+        ex.responseComplete = true;
+        ex.status = 200;
+        encoder.headResponse(false);
+        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, CONNECT_ESTABLISHED, Unpooled.EMPTY_BUFFER,
+                EmptyHttpHeaders.INSTANCE, EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
+        intercepted = tunnel;
+        io.netty.buffer.ByteBuf early = decoder == null ? null : decoder.takeHeld();
+        installTls.accept(ctx.pipeline());
+        finish(ex); // the decoder resumes in a task of its own: by then it sees only what TLS decrypted
+        if (early != null) {
+            // Only a ClientHello can be here (the client has not seen the 200): nothing reaches the decoder from it.
+            ctx.pipeline().fireChannelRead(early);
+            ctx.pipeline().fireChannelReadComplete();
+        }
+    }
+
+    /** The tunnel this connection's requests go to since its CONNECT was intercepted; null otherwise. */
+    TlsInterception.Tunnel intercepted() {
+        return intercepted;
     }
 
     /** Route filters, then the upstream leg (and the mirror copy). */

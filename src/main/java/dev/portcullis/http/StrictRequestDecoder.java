@@ -101,6 +101,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return held;
     }
 
+    /**
+     * The bytes held after a CONNECT that the proxy answers with TLS of its own (intercept_tls): the start of the
+     * client's handshake, taken out undecoded so they can go through TLS first. Null when there are none.
+     */
+    io.netty.buffer.ByteBuf takeHeld() {
+        int n = actualReadableBytes();
+        return held && n > 0 ? internalBuffer().readBytes(n) : null;
+    }
+
     /** Bytes read from the client and not decoded yet: the start of a next request. */
     boolean hasBufferedBytes() {
         return actualReadableBytes() > 0;

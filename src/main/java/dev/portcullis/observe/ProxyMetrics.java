@@ -49,6 +49,7 @@ public final class ProxyMetrics {
     final Counter forwardDenied;
     final Counter forwardTunnels;
     final Counter forwardTunnelBytes;
+    final Counter forwardIntercepts;
     final Gauge activeWebSockets;
     final Counter webSocketBytes;
     final Counter cacheHits;
@@ -201,7 +202,7 @@ public final class ProxyMetrics {
                 .register(registry);
         forwardDenied = Counter.builder()
                 .name("portcullis_forward_denied_total")
-                .help("Forward proxy requests and tunnels refused, by rule (client, port, domain, private, auth, dns, command)")
+                .help("Forward proxy requests and tunnels refused, by rule (client, port, domain, private, auth, dns, command, host)")
                 .labelNames("listener", "rule")
                 .withoutExemplars()
                 .register(registry);
@@ -215,6 +216,12 @@ public final class ProxyMetrics {
                 .name("portcullis_forward_tunnel_bytes_total")
                 .help("Bytes relayed through CONNECT and SOCKS5 tunnels once they closed, by direction (upstream, client)")
                 .labelNames("listener", "direction")
+                .withoutExemplars()
+                .register(registry);
+        forwardIntercepts = Counter.builder()
+                .name("portcullis_forward_intercepts_total")
+                .help("CONNECT tunnels whose TLS the proxy ended (intercept_tls), by result (ok, handshake_failed)")
+                .labelNames("listener", "result")
                 .withoutExemplars()
                 .register(registry);
         cacheHits = cacheCounter("portcullis_cache_hits_total", "Responses served from the cache");

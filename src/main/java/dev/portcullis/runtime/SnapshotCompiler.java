@@ -171,8 +171,22 @@ public final class SnapshotCompiler {
     private static ForwardRuntime forward(ListenerConfig l, Map<String, CacheZone> zones, ProxyMetrics metrics,
                                           String file, List<ConfigError> errors) {
         ForwardConfig f = l.forward();
+        dev.portcullis.http.TlsInterception interception = null;
+        if (f.interceptTls() != null) {
+            ForwardConfig.InterceptTls t = f.interceptTls();
+            try {
+                interception = dev.portcullis.http.TlsInterception.build(l.name(), t);
+            } catch (dev.portcullis.tls.InterceptAuthority.InvalidCaException e) {
+                errors.add(new ConfigError(file, t.line(), t.path() + "." + e.key(), e.getMessage()));
+                return null;
+            } catch (ClientTls.TlsConfigException e) {
+                errors.add(new ConfigError(file, t.line(), t.path() + ".origin_ca", e.getMessage()));
+                return null;
+            }
+        }
         try {
-            return new ForwardRuntime(l.name(), f, f.cacheZone() == null ? null : zones.get(f.cacheZone()), metrics);
+            return new ForwardRuntime(l.name(), f, f.cacheZone() == null ? null : zones.get(f.cacheZone()), metrics,
+                    interception);
         } catch (DomainRules.InvalidRulesException e) {
             for (DomainRules.Problem p : e.problems()) {
                 boolean inList = p.source() != null;

@@ -14,20 +14,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sits right after the TLS handler until the handshake ends: counts it (ok, or failed by reason) and keeps failed
- * handshakes out of the HTTP handlers and out of the warning log, since scanners and old clients cause them all the
- * time (they are logged at debug). Removes itself once the handshake succeeded.
+ * Sits right after the TLS handler until the handshake ends: reports it (ok, or failed by reason) and keeps failed
+ * handshakes out of the HTTP handlers (the connection closes). Removes itself once the handshake succeeded. A
+ * listener's observer counts handshakes in its stats and logs failures at debug only, since scanners and old
+ * clients cause them all the time; an intercepted tunnel's reports to {@code InterceptHandshake}'s caller.
  */
 final class HandshakeObserver extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HandshakeObserver.class);
 
-    private final String listener;
-    private final ListenerStats stats;
+    private final HandshakeOutcome outcome;
     private boolean done;
 
-    HandshakeObserver(String listener, ListenerStats stats) {
-        this.listener = listener;
-        this.stats = stats;
+    HandshakeObserver(HandshakeOutcome outcome) {
+        this.outcome = outcome;
+    }
+
+    /** The observer of an https listener's connections: handshakes counted in its stats, failures logged at debug. */
+    static HandshakeObserver forListener(String listener, ListenerStats stats) {
+        return new HandshakeObserver(new HandshakeOutcome() {
+            @Override
+            public void ok() {
+                stats.tlsHandshakeOk();
+            }
+
+            @Override
+            public void failed(String reason, String detail) {
+                stats.tlsHandshakeFailed(reason);
+                log.debug("listener {}: TLS handshake failed ({}): {}", listener, reason, detail);
+            }
+        });
     }
 
     @Override
@@ -35,7 +50,7 @@ final class HandshakeObserver extends ChannelInboundHandlerAdapter {
         if (evt instanceof SslHandshakeCompletionEvent e) {
             if (e.isSuccess()) {
                 done = true;
-                stats.tlsHandshakeOk();
+                outcome.ok();
                 ctx.pipeline().remove(this);
                 ctx.fireUserEventTriggered(evt);
             } else {
@@ -65,12 +80,8 @@ final class HandshakeObserver extends ChannelInboundHandlerAdapter {
     void failed(ChannelHandlerContext ctx, Throwable cause) {
         if (!done) {
             done = true;
-            String reason = reason(cause);
-            stats.tlsHandshakeFailed(reason);
-            if (log.isDebugEnabled()) {
-                log.debug("listener {}: TLS handshake with {} failed ({}): {}", listener, ctx.channel().remoteAddress(),
-                        reason, cause == null ? "-" : rootMessage(cause));
-            }
+            outcome.failed(reason(cause), ctx.channel().remoteAddress() + ": "
+                    + (cause == null ? "-" : rootMessage(cause)));
         }
         ctx.close();
     }
@@ -79,7 +90,7 @@ final class HandshakeObserver extends ChannelInboundHandlerAdapter {
     void plainHttp() {
         if (!done) {
             done = true;
-            stats.tlsHandshakeFailed("plain_http");
+            outcome.failed("plain_http", "an HTTP request on the TLS port");
         }
     }
 

@@ -176,7 +176,7 @@ public final class ServerTls {
      * selector (which becomes the SslHandler) and the handshake observer. The protocol handlers go after them.
      */
     public void addHandlers(ChannelPipeline pipeline, String listener, ListenerStats stats) {
-        HandshakeObserver observer = new HandshakeObserver(listener, stats);
+        HandshakeObserver observer = HandshakeObserver.forListener(listener, stats);
         pipeline.addLast("plain-http", new PlainHttpDetector(listener, observer));
         pipeline.addLast("sni", new CertificateSelector(mapping, this, HANDSHAKE_TIMEOUT_MILLIS));
         pipeline.addLast("tls-handshake", observer);

@@ -93,10 +93,6 @@ class ConfigErrorsTest {
                       - auth: { basic: {} }
                         rate_limit: { rate: 100/s }
                         upstream: backend
-                  - name: out
-                    bind: 127.0.0.1:3128
-                    mode: forward
-                    forward: { intercept_tls: { ca_cert: ca.pem, ca_key: ca.key } }
                 upstreams:
                   backend:
                     endpoints: [127.0.0.1:9001]
@@ -105,8 +101,7 @@ class ConfigErrorsTest {
                 "t.yaml:7: listeners[0].defaults.cache: unknown cache zone 'nozone'; no cache zones are defined (top-level 'caches')",
                 "t.yaml:9: listeners[0].routes[0].auth: 'auth' is not supported in this version yet",
                 "t.yaml:10: listeners[0].routes[0].rate_limit: 'rate_limit' is not supported in this version yet",
-                "t.yaml:15: listeners[1].forward.intercept_tls: 'intercept_tls' is not supported in this version yet",
-                "t.yaml:19: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
+                "t.yaml:15: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
     }
 
     @Test

@@ -66,6 +66,7 @@ import java.util.zip.CRC32;
  *   <li>{@code /upload}: reads the body, answers {@code COUNT CRC32HEX};</li>
  *   <li>{@code /trailers}: body "payload" and trailers {@code grpc-status: 0}, {@code x-checksum: 42};</li>
  *   <li>{@code /slow?ms=N}: answers after N ms;</li>
+ *   <li>{@code /cacheable}: like the default answer, with {@code Cache-Control: max-age=60};</li>
  *   <li>anything else: {@code NAME PROTOCOL METHOD URI}.</li>
  * </ul>
  * It counts the connections it accepted and the most streams open at once, records each request (protocol,
@@ -350,15 +351,24 @@ public final class H2Backend implements AutoCloseable {
                     done();
                 }
                 case "/download" -> download(ctx, Long.parseLong(q.parameters().get("size").get(0)));
+                case "/cacheable" -> text(ctx, name + " " + protocol + " " + request.method() + " " + request.uri(),
+                        "max-age=60");
                 default -> text(ctx, name + " " + protocol + " " + request.method() + " " + request.uri()
                         + (received > 0 ? " " + received : ""));
             }
         }
 
         private void text(ChannelHandlerContext ctx, String body) {
+            text(ctx, body, null);
+        }
+
+        private void text(ChannelHandlerContext ctx, String body, String cacheControl) {
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+            if (cacheControl != null) {
+                res.headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl);
+            }
             HttpUtil.setContentLength(res, bytes.length);
             ctx.write(res);
             ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(bytes)));

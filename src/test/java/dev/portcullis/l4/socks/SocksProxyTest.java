@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.portcullis.forward.ForwardDns;
+import dev.portcullis.testing.Curl;
 import dev.portcullis.testing.EchoServer;
 import dev.portcullis.testing.Socks5Client;
 import dev.portcullis.testing.TestBackend;
@@ -25,11 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,7 +81,7 @@ class SocksProxyTest {
     void curlReachesTheOriginWithSocks5HostnameAndSocks5() throws Exception {
         try (TestProxy p = TestProxy.start(yaml(OPEN))) {
             origin.seen.clear();
-            Curl named = curl("--socks5-hostname", "127.0.0.1:" + p.port("socks"),
+            Curl named = Curl.run("--socks5-hostname", "127.0.0.1:" + p.port("socks"),
                     "http://origin.test:" + origin.port() + "/by-name?x=1");
             assertThat(named.exit()).as(named.stderr()).isZero();
             assertThat(named.out()).isEqualTo("origin GET /by-name?x=1");
@@ -93,7 +91,7 @@ class SocksProxyTest {
             assertThat(seen.headers().keySet()).map(String::toLowerCase).doesNotContain("via", "x-forwarded-for",
                     "forwarded");
             // curl resolves the name itself and sends the address (IPv4 address type)
-            Curl addressed = curl("--socks5", "127.0.0.1:" + p.port("socks"),
+            Curl addressed = Curl.run("--socks5", "127.0.0.1:" + p.port("socks"),
                     "http://127.0.0.1:" + origin.port() + "/by-address");
             assertThat(addressed.exit()).as(addressed.stderr()).isZero();
             assertThat(addressed.out()).isEqualTo("origin GET /by-address");
@@ -108,17 +106,17 @@ class SocksProxyTest {
             String proxy = "127.0.0.1:" + p.port("socks");
             String url = "http://origin.test:" + origin.port() + "/secret";
             origin.seen.clear();
-            Curl right = curl("--socks5-hostname", proxy, "--proxy-user", "alice:wonderland", url);
+            Curl right = Curl.run("--socks5-hostname", proxy, "--proxy-user", "alice:wonderland", url);
             assertThat(right.exit()).as(right.stderr()).isZero();
             assertThat(right.out()).isEqualTo("origin GET /secret");
             origin.seen.clear();
-            Curl wrong = curl("--socks5-hostname", proxy, "--proxy-user", "alice:queen", url);
+            Curl wrong = Curl.run("--socks5-hostname", proxy, "--proxy-user", "alice:queen", url);
             assertThat(wrong.exit()).isNotZero();
             assertThat(wrong.stderr()).containsIgnoringCase("rejected");
-            Curl missing = curl("--socks5-hostname", proxy, url);
+            Curl missing = Curl.run("--socks5-hostname", proxy, url);
             assertThat(missing.exit()).isNotZero();
             assertThat(missing.stderr()).containsIgnoringCase("authentication method");
-            Curl unknown = curl("--socks5-hostname", proxy, "--proxy-user", "mallory:x", url);
+            Curl unknown = Curl.run("--socks5-hostname", proxy, "--proxy-user", "mallory:x", url);
             assertThat(unknown.exit()).isNotZero();
             assertThat(origin.seen).isEmpty();
 
@@ -149,7 +147,7 @@ class SocksProxyTest {
             assertThat(metric(p, "portcullis_forward_denied_total{listener=\"socks\",rule=\"auth\"}"))
                     .isGreaterThanOrEqualTo(5);
             // still serving
-            assertThat(curl("--socks5-hostname", proxy, "--proxy-user", "alice:wonderland", url).exit()).isZero();
+            assertThat(Curl.run("--socks5-hostname", proxy, "--proxy-user", "alice:wonderland", url).exit()).isZero();
         } finally {
             Files.deleteIfExists(users);
         }
@@ -248,7 +246,7 @@ class SocksProxyTest {
                 c.out.write(Socks5Client.greeting(Socks5Client.NO_AUTH));
                 assertThat(c.closedByProxy()).isTrue();
             }
-            Curl refused = curl("--socks5-hostname", "127.0.0.1:" + p.port("socks"),
+            Curl refused = Curl.run("--socks5-hostname", "127.0.0.1:" + p.port("socks"),
                     "http://origin.test:" + origin.port() + "/");
             assertThat(refused.exit()).isNotZero();
             await().atMost(Duration.ofSeconds(5)).until(() -> metric(p,
@@ -511,25 +509,6 @@ class SocksProxyTest {
         c.out.write(b);
         c.out.flush();
         assertThat(new String(c.readN(b.length), StandardCharsets.UTF_8)).isEqualTo(text);
-    }
-
-    private record Curl(int exit, String out, String stderr) {}
-
-    private static Curl curl(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "15", "--noproxy", ""));
-        cmd.addAll(Arrays.asList(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().keySet().removeIf(k -> k.toLowerCase(java.util.Locale.ROOT).contains("proxy"));
-        Process proc = pb.start();
-        try {
-            byte[] out = proc.getInputStream().readAllBytes();
-            byte[] err = proc.getErrorStream().readAllBytes();
-            assertThat(proc.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            return new Curl(proc.exitValue(), new String(out, StandardCharsets.UTF_8),
-                    new String(err, StandardCharsets.UTF_8));
-        } finally {
-            proc.destroyForcibly();
-        }
     }
 
     private static double metric(TestProxy p, String series) throws Exception {

@@ -1,0 +1,196 @@
+package dev.portcullis.http;
+
+import dev.portcullis.config.ForwardConfig;
+import dev.portcullis.config.UpstreamConnectionConfig;
+import dev.portcullis.tls.ClientTls;
+import dev.portcullis.tls.HandshakeOutcome;
+import dev.portcullis.tls.InterceptAuthority;
+import dev.portcullis.tls.InterceptHandshake;
+import dev.portcullis.upstream.pool.ConnectionSettings;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code intercept_tls} of a forward listener: a CONNECT that passed every rule (clients, credentials, ports,
+ * domains, the destination guard on the resolved address) is answered {@code 200 Connection established} and the
+ * proxy ends the client's TLS itself, with a certificate for the tunnel's host issued by the configured CA
+ * ({@link InterceptAuthority}). The requests inside are then proxied like plain forward requests (the anonymize
+ * filter, the cache keyed by the {@code https} URL, the access log and metrics) to the origin, over a new TLS
+ * connection verified against {@code origin_ca} (or the JDK's trust store) for the tunnel's host name, made to the
+ * address that was checked at CONNECT time.
+ *
+ * <p>What is refused inside a tunnel: a request for another host than the tunnel's ({@code 421 Misdirected Request},
+ * so a tunnel to an allowed host cannot carry requests for a denied one), a CONNECT (400), and a ClientHello naming
+ * another server (the handshake fails). The domain rules and {@code clients} are checked again on each request, so a
+ * reload that denies a host takes effect inside tunnels opened before it.
+ */
+public final class TlsInterception {
+    private static final Logger log = LoggerFactory.getLogger(TlsInterception.class);
+
+    private final InterceptAuthority authority;
+    private final ConnectionSettings originTls;
+
+    /** Where an intercepted tunnel's requests go: the CONNECT's host (normalised) and port, at the checked address. */
+    record Tunnel(String host, int port, InetAddress address) {
+        /** The Host header for the origin: the host, with the port when it is not 443. */
+        String hostHeader() {
+            String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+            return port == 443 ? h : h + ":" + port;
+        }
+    }
+
+    private TlsInterception(InterceptAuthority authority, ConnectionSettings originTls) {
+        this.authority = authority;
+        this.originTls = originTls;
+    }
+
+    /**
+     * Loads the CA and builds the origins' TLS client context.
+     *
+     * @throws InterceptAuthority.InvalidCaException naming {@code ca_cert} or {@code ca_key}
+     * @throws ClientTls.TlsConfigException for an {@code origin_ca} that cannot be used
+     */
+    public static TlsInterception build(String listener, ForwardConfig.InterceptTls cfg)
+            throws InterceptAuthority.InvalidCaException, ClientTls.TlsConfigException {
+        InterceptAuthority authority = InterceptAuthority.load(cfg.caCert(), cfg.caKey());
+        ConnectionSettings origins = ConnectionSettings.compile(new UpstreamConnectionConfig(
+                UpstreamConnectionConfig.Protocol.HTTP1, new UpstreamConnectionConfig.Tls(null, true, cfg.originCa(),
+                null, null)), (int) ForwardRuntime.CONNECT_TIMEOUT.toMillis());
+        log.warn("listener {}: TLS INTERCEPTION IS ON (forward.intercept_tls): HTTPS through this proxy is decrypted "
+                + "here, with certificates issued by CA '{}' (SHA-256 {}). Only clients that were told to trust this "
+                + "CA can use HTTPS through it; the requests and responses inside, passwords and cookies included, "
+                + "are visible to this process. Origins are verified against {}", listener, authority.subject(),
+                authority.fingerprint(), cfg.originCa() == null ? "the JDK's default trust store" : cfg.originCa());
+        return new TlsInterception(authority, origins);
+    }
+
+    ConnectionSettings originTls() {
+        return originTls;
+    }
+
+    /** A CONNECT that passed the rules, to {@code address}: answered here, and its TLS ends here too. */
+    static void start(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd, InetAddress address, ForwardTarget t) {
+        ForwardRuntime.Destination d = fwd.destinationOf(t.host());
+        String host = d instanceof ForwardRuntime.Name n ? n.name() : NetUtil.toAddressString(address);
+        Tunnel tunnel = new Tunnel(host, t.port(), address);
+        String listener = h.listener().name();
+        String client = h.address.ip();
+        InterceptAuthority authority = fwd.interception().authority;
+        h.interceptConnect(ex, tunnel, pipeline -> InterceptHandshake.install(pipeline, host, authority,
+                new HandshakeOutcome() {
+                    @Override
+                    public void ok() {
+                        fwd.stats().intercepted(true);
+                    }
+
+                    @Override
+                    public void failed(String reason, String detail) {
+                        fwd.stats().intercepted(false);
+                        log.info("listener {}: client {}: TLS interception of {}:{} failed: {} (clients must trust "
+                                + "the intercept_tls CA '{}')", listener, client, host, t.port(), explain(reason,
+                                detail), authority.subject());
+                    }
+                }));
+    }
+
+    /** A handshake failure in words for the operator. */
+    private static String explain(String reason, String detail) {
+        return switch (reason) {
+            case "not_tls" -> "the client did not start TLS in the tunnel (intercept_tls carries only TLS)";
+            case "timeout" -> "the handshake did not finish in time";
+            case "closed" -> "the client closed the connection during the handshake";
+            default -> detail;
+        };
+    }
+
+    /** A request read inside an intercepted tunnel: to the tunnel's origin, or refused. */
+    static void request(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd, Tunnel tunnel) {
+        ex.route = fwd.route();
+        ex.host = tunnel.host();
+        if (!fwd.clientAllowed(ex.clientAddress())) {
+            ForwardRequests.deny(h, ex, fwd, "client", "client " + h.address.ip()
+                    + " may not use this proxy (forward.clients)");
+            return;
+        }
+        if (HttpMethod.CONNECT.equals(ex.request.method())) {
+            h.listener().stats().requestRejected(400);
+            h.reply(ex, LocalReply.fatal(400, "a CONNECT inside an intercepted TLS tunnel is not supported"));
+            return;
+        }
+        String uri = ex.request.uri();
+        String origin;
+        if (uri.startsWith("/")) {
+            origin = uri;
+        } else if (uri.regionMatches(true, 0, "https://", 0, 8)) {
+            int end = 8;
+            while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
+                end++;
+            }
+            if (!sameHost(uri.substring(8, end), tunnel.host())) {
+                misdirected(h, ex, fwd, tunnel, uri.substring(8, end));
+                return;
+            }
+            origin = end == uri.length() ? "/" : uri.charAt(end) == '/' ? uri.substring(end) : "/" + uri.substring(end);
+        } else {
+            h.listener().stats().requestRejected(400);
+            h.reply(ex, LocalReply.fatal(400, "inside a TLS tunnel a request target is a path such as /index.html"));
+            return;
+        }
+        if (origin.indexOf('#') >= 0) {
+            h.listener().stats().requestRejected(400);
+            h.reply(ex, LocalReply.fatal(400, "request target must not contain a fragment"));
+            return;
+        }
+        String hostHeader = ex.request.headers().get(HttpHeaderNames.HOST);
+        if (hostHeader != null && !sameHost(hostHeader, tunnel.host())) {
+            misdirected(h, ex, fwd, tunnel, hostHeader);
+            return;
+        }
+        if (fwd.destinationOf(tunnel.host()) instanceof ForwardRuntime.Denied denied) {
+            ForwardRequests.deny(h, ex, fwd, denied.rule(), denied.message());
+            return;
+        }
+        int q = origin.indexOf('?');
+        ex.path = q < 0 ? origin : origin.substring(0, q);
+        ex.query = q < 0 ? null : origin.substring(q + 1);
+        ex.upstreamPath = ex.path;
+        ex.request.headers().set(HttpHeaderNames.HOST, tunnel.hostHeader());
+        h.forwardTo(ex, fwd.destination(tunnel.address(), tunnel.port(), tunnel.host()));
+    }
+
+    /** 421 (RFC 9110 section 15.5.20): this connection is not the one for that host; the client may open another. */
+    private static void misdirected(HttpProxyHandler h, Exchange ex, ForwardRuntime fwd, Tunnel tunnel, String named) {
+        fwd.stats().denied("host");
+        log.info("listener {}: client {}: request for '{}' inside a TLS tunnel to {} refused (421; request id {})",
+                h.listener().name(), h.address.ip(), named, tunnel.host(), ex.requestId);
+        h.reply(ex, LocalReply.error(421, "this TLS tunnel was opened to " + tunnel.host()
+                + "; a request for another host needs a CONNECT of its own"));
+    }
+
+    /** Whether an authority ({@code host}, {@code host:port}, {@code [v6]:port}) names {@code host}; ports aside. */
+    static boolean sameHost(String authority, String host) {
+        String a = authority.trim();
+        if (a.startsWith("[")) {
+            int close = a.indexOf(']');
+            a = close < 0 ? a : a.substring(1, close);
+        } else {
+            int colon = a.indexOf(':');
+            if (colon >= 0 && colon == a.lastIndexOf(':')) {
+                a = a.substring(0, colon);
+            }
+        }
+        if (a.endsWith(".")) {
+            a = a.substring(0, a.length() - 1);
+        }
+        byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
+        if (ip != null) {
+            return java.util.Arrays.equals(ip, NetUtil.createByteArrayFromIpAddressString(a));
+        }
+        return a.toLowerCase(Locale.ROOT).equals(host);
+    }
+}
