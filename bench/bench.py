@@ -677,6 +677,9 @@ def main():
                     conns = cfg.conns_1m if body == "1m" else cfg.conns
                     log(f"warm-up {proxy} {body} {wd}s")
                     run_wrk(wrk_argv(PORTS[proxy], BODIES[body], wd, conns, cfg.threads), wd)
+                    # a second, short run, so the close and reconnect paths are compiled before the first
+                    # measured round (a JIT compiles them at their first use, the end of the first run)
+                    run_wrk(wrk_argv(PORTS[proxy], BODIES[body], 2, conns, cfg.threads), 2)
             for rnd in range(1, args.rounds + 1):
                 for proxy in proxies:  # interleaved: drift hits all proxies equally
                     results.append(measure(proxy, body, w, rnd, cfg, backend.pid, tag))

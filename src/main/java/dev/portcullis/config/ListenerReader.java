@@ -88,7 +88,13 @@ final class ListenerReader {
 
         ForwardConfig forward = null;
         if (mode == ListenerConfig.Mode.FORWARD) {
-            forward = ForwardReader.read(l.section("forward"), semantics);
+            Section f = l.section("forward");
+            if (protocol == ListenerConfig.Protocol.HTTPS) {
+                f.refuse("intercept_tls", "'intercept_tls' needs a forward listener with protocol: http (clients "
+                        + "reach it in clear text, as browsers and curl -x do); TLS to the proxy itself and TLS "
+                        + "interception inside it are not combined in this version");
+            }
+            forward = ForwardReader.read(f, semantics);
             for (String key : List.of("routes", "defaults")) {
                 if (l.has(key)) {
                     l.error(key, "a forward proxy listener has no '" + key + "': it goes where each request says, "

@@ -227,9 +227,14 @@ final class ForwardRequests {
                     + "(forward.deny_private_destinations)");
             return;
         }
-        // A CONNECT on an HTTP/2 stream is relayed even with intercept_tls: its bytes are DATA frames of a shared
-        // connection, with no socket of its own to end TLS on.
-        if (t.connect() && fwd.interception() != null && !h.http2) {
+        if (t.connect() && fwd.interception() != null) {
+            if (h.http2) {
+                // its bytes would be DATA frames of a shared connection, with no socket of its own to end TLS on;
+                // relaying it untouched would let any HTTP/2 client walk around the inspection
+                deny(h, ex, fwd, "http2", "CONNECT over HTTP/2 is not supported by this proxy, which inspects "
+                        + "TLS (forward.intercept_tls); send CONNECT over HTTP/1.1");
+                return;
+            }
             TlsInterception.start(h, ex, fwd, chosen, t);
         } else if (t.connect()) {
             connect(h, ex, fwd, chosen, t);

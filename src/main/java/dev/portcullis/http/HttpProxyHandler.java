@@ -251,6 +251,11 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             return;
         }
         ForwardRuntime forward = runtime.forward();
+        if (forward == null && intercepted != null) {
+            // a reload made this forward listener a reverse proxy; this connection's TLS is an interception's
+            reply(ex, LocalReply.fatal(421, "this listener no longer serves as a forward proxy; reconnect"));
+            return;
+        }
         LocalReply problem = forward != null ? ForwardRequests.head(req, limits) : RequestChecks.head(ex, req, limits);
         if (problem != null) {
             listener.stats().requestRejected(problem.status());
@@ -412,8 +417,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
                 EmptyHttpHeaders.INSTANCE, EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
         intercepted = tunnel;
         io.netty.buffer.ByteBuf early = decoder == null ? null : decoder.takeHeld();
-        installTls.accept(ctx.pipeline());
-        finish(ex); // the decoder resumes in a task of its own: by then it sees only what TLS decrypted
+        try {
+            installTls.accept(ctx.pipeline());
+            finish(ex); // the decoder resumes in a task of its own: by then it sees only what TLS decrypted
+        } catch (RuntimeException e) {
+            if (early != null) {
+                early.release();
+            }
+            throw e;
+        }
         if (early != null) {
             // Only a ClientHello can be here (the client has not seen the 200): nothing reaches the decoder from it.
             ctx.pipeline().fireChannelRead(early);

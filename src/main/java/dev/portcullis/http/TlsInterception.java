@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +58,7 @@ public final class TlsInterception {
      */
     public static TlsInterception build(String listener, ForwardConfig.InterceptTls cfg)
             throws InterceptAuthority.InvalidCaException, ClientTls.TlsConfigException {
-        InterceptAuthority authority = InterceptAuthority.load(cfg.caCert(), cfg.caKey());
+        InterceptAuthority authority = authority(listener, cfg);
         ConnectionSettings origins = ConnectionSettings.compile(new UpstreamConnectionConfig(
                 UpstreamConnectionConfig.Protocol.HTTP1, new UpstreamConnectionConfig.Tls(null, true, cfg.originCa(),
                 null, null)), (int) ForwardRuntime.CONNECT_TIMEOUT.toMillis());
@@ -67,6 +68,37 @@ public final class TlsInterception {
                 + "are visible to this process. Origins are verified against {}", listener, authority.subject(),
                 authority.fingerprint(), cfg.originCa() == null ? "the JDK's default trust store" : cfg.originCa());
         return new TlsInterception(authority, origins);
+    }
+
+    /** The files an authority was loaded from, as they were: equal stamps mean the same CA and key. */
+    private record Loaded(List<Object> stamps, InterceptAuthority authority) {}
+
+    /** The last authority of each listener, kept across reloads while its files do not change. */
+    private static final java.util.concurrent.ConcurrentMap<String, Loaded> LOADED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The listener's authority: the one of the previous load while {@code ca_cert} and {@code ca_key} are the same
+     * files, unchanged (so a reload does not issue every host's certificate again), else loaded now.
+     */
+    private static InterceptAuthority authority(String listener, ForwardConfig.InterceptTls cfg)
+            throws InterceptAuthority.InvalidCaException {
+        List<Object> stamps = List.of(stamp(cfg.caCert()), stamp(cfg.caKey()));
+        Loaded last = LOADED.get(listener);
+        if (last != null && last.stamps().equals(stamps)) {
+            return last.authority();
+        }
+        InterceptAuthority a = InterceptAuthority.load(cfg.caCert(), cfg.caKey());
+        LOADED.put(listener, new Loaded(stamps, a));
+        return a;
+    }
+
+    private static List<Object> stamp(java.nio.file.Path p) {
+        try {
+            return List.of(p, java.nio.file.Files.size(p), java.nio.file.Files.getLastModifiedTime(p));
+        } catch (java.io.IOException e) {
+            return List.of(p, e.toString()); // loaded (and reported) as it is
+        }
     }
 
     ConnectionSettings originTls() {
@@ -131,7 +163,7 @@ public final class TlsInterception {
             while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
                 end++;
             }
-            if (!sameHost(uri.substring(8, end), tunnel.host())) {
+            if (!names(uri.substring(8, end), tunnel)) {
                 misdirected(h, ex, fwd, tunnel, uri.substring(8, end));
                 return;
             }
@@ -147,12 +179,18 @@ public final class TlsInterception {
             return;
         }
         String hostHeader = ex.request.headers().get(HttpHeaderNames.HOST);
-        if (hostHeader != null && !sameHost(hostHeader, tunnel.host())) {
+        if (hostHeader != null && !names(hostHeader, tunnel)) {
             misdirected(h, ex, fwd, tunnel, hostHeader);
             return;
         }
         if (fwd.destinationOf(tunnel.host()) instanceof ForwardRuntime.Denied denied) {
             ForwardRequests.deny(h, ex, fwd, denied.rule(), denied.message());
+            return;
+        }
+        String guard = fwd.guard(tunnel.address()); // a reload may have changed the guard since the CONNECT
+        if (guard != null) {
+            ForwardRequests.deny(h, ex, fwd, "private", "destination " + tunnel.host() + " is a " + guard
+                    + " address, which this proxy does not reach (forward.deny_private_destinations)");
             return;
         }
         int q = origin.indexOf('?');
@@ -172,18 +210,35 @@ public final class TlsInterception {
                 + "; a request for another host needs a CONNECT of its own"));
     }
 
-    /** Whether an authority ({@code host}, {@code host:port}, {@code [v6]:port}) names {@code host}; ports aside. */
-    static boolean sameHost(String authority, String host) {
+    /**
+     * Whether an authority ({@code host}, {@code host:port}, {@code [v6]:port}) names the tunnel's host and port: a
+     * port, when given, must be the tunnel's (none is taken as the tunnel's, so {@code Host: example.com} fits a
+     * tunnel to port 8443 too).
+     */
+    static boolean names(String authority, Tunnel tunnel) {
         String a = authority.trim();
+        String port = null;
         if (a.startsWith("[")) {
             int close = a.indexOf(']');
+            if (close > 0 && close + 1 < a.length() && a.charAt(close + 1) == ':') {
+                port = a.substring(close + 2);
+            }
             a = close < 0 ? a : a.substring(1, close);
         } else {
             int colon = a.indexOf(':');
             if (colon >= 0 && colon == a.lastIndexOf(':')) {
+                port = a.substring(colon + 1);
                 a = a.substring(0, colon);
             }
         }
+        if (port != null && !port.isEmpty() && !port.equals(Integer.toString(tunnel.port()))) {
+            return false;
+        }
+        return sameHost(a, tunnel.host());
+    }
+
+    /** Whether {@code a} (no port, no brackets) is {@code host}: names case-blind, addresses by value. */
+    private static boolean sameHost(String a, String host) {
         if (a.endsWith(".")) {
             a = a.substring(0, a.length() - 1);
         }

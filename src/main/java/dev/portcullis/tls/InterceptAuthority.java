@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every issued certificate shares one EC P-256 key made at load (as Squid's generated certificates share theirs):
  * issuing is then one signature by the CA key, about a millisecond, done off the event loops. Each host's server
- * context is cached ({@link #MAX_HOSTS}, for {@link #CACHE_FOR}); a certificate is valid for {@link #VALIDITY} from
+ * context is cached (up to {@link #MAX_HOSTS}, for {@link #CACHE_FOR}); a certificate is valid for {@link #VALIDITY} from
  * an hour ago (clients with a slow clock), and never past the CA's own end. The served chain is the new certificate
  * followed by the {@code ca_cert} file's certificates (an intermediate CA's file may carry its issuers).
  *
@@ -160,13 +160,22 @@ public final class InterceptAuthority {
             default -> throw new InvalidCaException("ca_key", keyFile + ": a " + key.getAlgorithm() + " key cannot "
                     + "sign certificates here; use an RSA, EC or Ed25519 CA key");
         };
+        InterceptAuthority authority;
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
             g.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
-            return new InterceptAuthority(List.copyOf(chain), key, alg, g.generateKeyPair());
+            authority = new InterceptAuthority(List.copyOf(chain), key, alg, g.generateKeyPair());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot make a key for intercepted hosts: " + e, e);
         }
+        try {
+            authority.certificate("key-check.portcullis.invalid", now); // a key it cannot sign with fails here, not at
+        } catch (Exception e) {                                        // every client's handshake
+            throw new InvalidCaException("ca_key", keyFile + ": cannot sign certificates with this "
+                    + key.getAlgorithm() + " key (" + e.getMessage() + "); use an RSA, EC (P-256, P-384) or Ed25519 "
+                    + "CA key");
+        }
+        return authority;
     }
 
     /** The CA's subject, for logs. */

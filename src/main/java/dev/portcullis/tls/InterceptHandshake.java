@@ -28,8 +28,21 @@ public final class InterceptHandshake {
      */
     public static void install(ChannelPipeline pipeline, String host, InterceptAuthority authority,
                                HandshakeOutcome outcome) {
-        pipeline.addFirst("intercept-handshake", new HandshakeObserver(outcome));
-        pipeline.addFirst("intercept-tls", new SniHandler(mapping(host, authority), HANDSHAKE_TIMEOUT_MILLIS));
+        SniHandler sni = new SniHandler(mapping(host, authority), HANDSHAKE_TIMEOUT_MILLIS);
+        io.netty.channel.Channel ch = pipeline.channel();
+        pipeline.addFirst("intercept-handshake", new HandshakeObserver(new HandshakeOutcome() {
+            @Override
+            public void ok() {
+                TlsInfo.tlsStarted(ch, sni.hostname()); // scheme https, {tls.*} placeholders, from now on
+                outcome.ok();
+            }
+
+            @Override
+            public void failed(String reason, String detail) {
+                outcome.failed(reason, detail);
+            }
+        }));
+        pipeline.addFirst("intercept-tls", sni);
     }
 
     private static AsyncMapping<String, SslContext> mapping(String host, InterceptAuthority authority) {

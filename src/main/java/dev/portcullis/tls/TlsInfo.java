@@ -35,6 +35,17 @@ public record TlsInfo(boolean secure, String sni, String version, String cipher,
      * The TLS facts of the connection {@code ch} belongs to. {@code ch} may be the accepted connection itself or an
      * HTTP/2 stream's child channel, whose parent is the connection (the one with the SslHandler).
      */
+    /**
+     * The connection's TLS changed (an intercepted CONNECT tunnel finished its handshake): what was remembered of it
+     * (no TLS at all, when the CONNECT itself was logged) is forgotten, and the SNI the client sent is kept.
+     */
+    static void tlsStarted(Channel conn, String sni) {
+        conn.attr(INFO).set(null);
+        if (sni != null) {
+            conn.attr(SNI).set(sni);
+        }
+    }
+
     public static TlsInfo of(Channel ch) {
         Channel parent = ch.parent();
         Channel conn = parent != null && !(parent instanceof ServerChannel) ? parent : ch;

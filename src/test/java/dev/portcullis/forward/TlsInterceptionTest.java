@@ -3,7 +3,9 @@ package dev.portcullis.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.admin.ReloadOutcome;
 import dev.portcullis.config.ConfigException;
+import dev.portcullis.testing.EagerTlsClient;
 import dev.portcullis.testing.Curl;
 import dev.portcullis.testing.ForwardHosts;
 import dev.portcullis.testing.H2Backend;
@@ -245,6 +247,47 @@ class TlsInterceptionTest {
         }
     }
 
+    @Test
+    void requestsInsideAreLoggedAsHttps() throws Exception {
+        Path log = dir.resolve("access-" + System.nanoTime() + ".log");
+        try (TestProxy p = TestProxy.start("access_log: { path: '" + log + "', format: json }\n"
+                + yaml(""))) {
+            Curl c = Curl.run("-x", "http://127.0.0.1:" + p.port("fwd"), "--cacert", caCert.toString(),
+                    url("origin.test", "/scheme"));
+            assertThat(c.exit()).as(c.stderr()).isZero();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log)
+                    && Files.readAllLines(log).size() >= 2);
+            List<String> lines = Files.readAllLines(log);
+            assertThat(lines.get(0)).contains("\"method\":\"CONNECT\"").contains("\"status\":200");
+            assertThat(lines.get(1)).contains("\"scheme\":\"https\"").contains("/scheme");
+        }
+    }
+
+    @Test
+    void anEagerClientHelloSentWithTheConnectGoesThroughTls() throws Exception {
+        try (TestProxy p = TestProxy.start(yaml(""))) {
+            String answer = EagerTlsClient.get(p.port("fwd"), "origin.test", origin.port(), INTERCEPT_CA,
+                    "GET /eager HTTP/1.1\r\nHost: origin.test:" + origin.port() + "\r\nConnection: close\r\n\r\n");
+            assertThat(answer).startsWith("HTTP/1.1 200").endsWith("origin https/1.1 GET /eager");
+        }
+    }
+
+    @Test
+    void aReloadThatDeniesTheHostOrEndsInterceptionReachesOpenTunnels() throws Exception {
+        try (TestProxy p = TestProxy.start(yaml(""));
+             SSLSocket s = tunnel(p, "origin.test", "origin.test", trusting(INTERCEPT_CA))) {
+            assertThat(exchange(s, "GET /1 HTTP/1.1\r\nHost: origin.test:" + origin.port() + "\r\n\r\n"))
+                    .startsWith("HTTP/1.1 200");
+            assertThat(p.reload(yaml("deny_domains: [origin.test]"))).isInstanceOf(ReloadOutcome.Applied.class);
+            assertThat(exchange(s, "GET /2 HTTP/1.1\r\nHost: origin.test:" + origin.port() + "\r\n\r\n"))
+                    .startsWith("HTTP/1.1 403").contains("deny_domains");
+            assertThat(p.reload(ForwardProxyTest.yaml("deny_private_destinations: false\nconnect_ports: ["
+                    + origin.port() + "]"))).isInstanceOf(ReloadOutcome.Applied.class);
+            assertThat(exchange(s, "GET /3 HTTP/1.1\r\nHost: origin.test:" + origin.port() + "\r\n\r\n"))
+                    .startsWith("HTTP/1.1 421");
+        }
+    }
+
     // ---- the rules still apply ----
 
     @Test
@@ -269,12 +312,16 @@ class TlsInterceptionTest {
             origin.seen.clear();
             String answer = exchange(s, "GET /sneaky HTTP/1.1\r\nHost: blocked.test\r\n\r\n");
             assertThat(answer).startsWith("HTTP/1.1 421").contains("opened to origin.test");
+            // the tunnel's host on another port is another origin too
+            assertThat(exchange(s, "GET /port HTTP/1.1\r\nHost: origin.test:1\r\n\r\n")).startsWith("HTTP/1.1 421");
+            assertThat(exchange(s, "GET https://origin.test:1/port HTTP/1.1\r\nHost: origin.test:" + origin.port()
+                    + "\r\n\r\n")).startsWith("HTTP/1.1 421");
             // the connection serves on, for its own host, in absolute form too
             String ok = exchange(s, "GET https://origin.test:" + origin.port() + "/abs HTTP/1.1\r\nHost: origin.test:"
                     + origin.port() + "\r\nConnection: close\r\n\r\n");
             assertThat(ok).startsWith("HTTP/1.1 200").endsWith("origin https/1.1 GET /abs");
             assertThat(origin.seen).extracting(H2Backend.Seen::uri).containsExactly("/abs");
-            assertThat(metrics(p)).contains("portcullis_forward_denied_total{listener=\"fwd\",rule=\"host\"} 1.0");
+            assertThat(metrics(p)).contains("portcullis_forward_denied_total{listener=\"fwd\",rule=\"host\"} 3.0");
         }
     }
 
@@ -349,6 +396,17 @@ class TlsInterceptionTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("forward.intercept_tls.ca_cert")
                 .hasMessageContaining("file not found");
+        assertThatThrownBy(() -> TestProxy.start("""
+                listeners:
+                  - name: fwd
+                    bind: 127.0.0.1:0
+                    protocol: https
+                    tls: { self_signed: true }
+                    mode: forward
+                    forward: { intercept_tls: { ca_cert: '%s', ca_key: '%s' } }
+                """.formatted(caCert, caKey)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("'intercept_tls' needs a forward listener with protocol: http");
         assertThatThrownBy(() -> TestProxy.start(ForwardProxyTest.yaml("intercept_tls: { ca_cert: '" + caCert
                 + "', ca_key: '" + caKey + "' }\nparent: { address: parent.test:3128 }")))
                 .isInstanceOf(ConfigException.class)
