@@ -27,8 +27,8 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 public final class ConfigLoader {
     static final List<String> KEYS = List.of(
             "workers", "transport", "shutdown_timeout", "admin", "access_log", "listeners", "upstreams", "caches",
-            "redis");
-    static final List<String> UNSUPPORTED = List.of("consumers");
+            "redis", "consumers");
+    static final List<String> UNSUPPORTED = List.of();
     public static final HostPort DEFAULT_ADMIN_BIND = new HostPort("127.0.0.1", 9901);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
@@ -39,7 +39,7 @@ public final class ConfigLoader {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         PortcullisConfig c = parse(text, file.toString(), System.getenv());
         return new PortcullisConfig(file, c.workers(), c.transport(), c.shutdownTimeout(), c.admin(), c.accessLog(),
-                c.listeners(), c.upstreams(), c.caches(), c.redis(), c.raw());
+                c.listeners(), c.upstreams(), c.caches(), c.redis(), c.consumers(), c.raw());
     }
 
     /**
@@ -135,12 +135,14 @@ public final class ConfigLoader {
         Map<String, CacheZoneConfig> caches = CacheReader.zones(top.section("caches"), errors,
                 top.has("redis"));
         semantics.checkCaches(caches.keySet());
+        List<ConsumerConfig> consumers = ConsumersReader.read(top);
+        semantics.checkConsumers(consumers);
         if (!errors.isEmpty()) {
             return null;
         }
         Map<String, Object> raw = (Map<String, Object>) Nodes.toJava(root);
         return new PortcullisConfig(null, workers, transport, shutdown, admin, accessLog, List.copyOf(listeners),
-                Collections.unmodifiableMap(upstreams), caches, redis, raw);
+                Collections.unmodifiableMap(upstreams), caches, redis, consumers, raw);
     }
 
     private static AccessLogConfig accessLog(Section s) {

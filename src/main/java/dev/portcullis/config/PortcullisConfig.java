@@ -13,6 +13,7 @@ import java.util.Map;
  * @param raw        the parsed YAML tree (maps, lists, scalars) for the admin API's /api/v1/config
  * @param upstreams  in file order
  * @param redis      the shared Redis, or null when the config has none
+ * @param consumers  the API gateway's identities, in file order
  */
 public record PortcullisConfig(
         Path source,
@@ -25,5 +26,6 @@ public record PortcullisConfig(
         Map<String, UpstreamConfig> upstreams,
         Map<String, CacheZoneConfig> caches,
         RedisConfig redis,
+        List<ConsumerConfig> consumers,
         Map<String, Object> raw) {
 }

@@ -12,6 +12,7 @@ import java.time.Duration;
  * @param mirror   null when not set
  * @param cache    null when not set (or {@code cache: off})
  * @param compress null when not set (or {@code compress: false})
+ * @param gateway  access, cors, auth and rate_limit; {@link GatewayConfig#NONE} when none is set
  */
 public record RouteConfig(
         String name,
@@ -23,5 +24,12 @@ public record RouteConfig(
         RetryConfig retry,
         MirrorConfig mirror,
         RouteCacheConfig cache,
-        CompressConfig compress) {
+        CompressConfig compress,
+        GatewayConfig gateway) {
+    /** A route without gateway keys. */
+    public RouteConfig(String name, MatchConfig match, HeadersConfig headers, RewriteConfig rewrite, RouteAction action,
+                       Duration timeout, RetryConfig retry, MirrorConfig mirror, RouteCacheConfig cache,
+                       CompressConfig compress) {
+        this(name, match, headers, rewrite, action, timeout, retry, mirror, cache, compress, GatewayConfig.NONE);
+    }
 }

@@ -12,9 +12,8 @@ import java.util.Set;
 /** {@code listeners[].routes[]} and {@code listeners[].defaults}. */
 final class RouteReader {
     static final List<String> KEYS = List.of("name", "match", "headers", "rewrite", "upstream", "split", "redirect",
-            "respond", "timeout", "retry", "mirror", "compress", "cache");
-    static final List<String> UNSUPPORTED = List.of(
-            "access", "auth", "rate_limit", "cors");
+            "respond", "timeout", "retry", "mirror", "compress", "cache", "access", "auth", "rate_limit", "cors");
+    static final List<String> UNSUPPORTED = List.of();
     /** A route that sets one of these replaces all of them from the listener's defaults. */
     static final Set<String> ACTIONS = Set.of("upstream", "split", "redirect", "respond");
     static final Set<Integer> REDIRECT_STATUSES = Set.of(301, 302, 303, 307, 308);
@@ -41,7 +40,7 @@ final class RouteReader {
         }
         RouteConfig body = readBody(route, true);
         return new RouteConfig(name, body.match(), body.headers(), body.rewrite(), body.action(), body.timeout(),
-                body.retry(), body.mirror(), body.cache(), body.compress());
+                body.retry(), body.mirror(), body.cache(), body.compress(), body.gateway());
     }
 
     private RouteConfig readBody(Section route, boolean actionRequired) {
@@ -54,7 +53,9 @@ final class RouteReader {
         MirrorConfig mirror = mirror(route);
         RouteCacheConfig cache = CacheReader.route(route, semantics);
         CompressConfig compress = CompressReader.read(route);
-        return new RouteConfig(null, match, headers, rewrite, action, timeout, retry, mirror, cache, compress);
+        GatewayConfig gateway = GatewayReader.read(route, semantics);
+        return new RouteConfig(null, match, headers, rewrite, action, timeout, retry, mirror, cache, compress,
+                gateway);
     }
 
     private static HeadersConfig headers(Section h) {

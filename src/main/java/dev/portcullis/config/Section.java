@@ -162,6 +162,13 @@ final class Section {
         errors.at(line(key), path(key), message);
     }
 
+    /** An error about the section as a whole (at its key's line). */
+    void errorHere(String message) {
+        if (!bad) {
+            errors.at(line(), path, message);
+        }
+    }
+
     /** Reports a missing required key, unless this section is already known to be broken. */
     void missing(String key) {
         if (!bad) {

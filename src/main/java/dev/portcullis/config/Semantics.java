@@ -18,6 +18,8 @@ final class Semantics {
     private final List<Bind> binds = new ArrayList<>();
     private final List<Located> upstreamRefs = new ArrayList<>();
     private final List<Located> cacheRefs = new ArrayList<>();
+    private final List<Located> groupRefs = new ArrayList<>();
+    private final List<Located> apiKeyRoutes = new ArrayList<>();
     private Bind admin;
 
     Semantics(Errors errors) {
@@ -63,6 +65,37 @@ final class Semantics {
 
     void cacheRef(String zone, int line, String path) {
         cacheRefs.add(new Located(zone, line, path));
+    }
+
+    /** A route's {@code auth.groups} entry. */
+    void groupRef(String group, int line, String path) {
+        groupRefs.add(new Located(group, line, path));
+    }
+
+    /** A route authenticates with {@code api_key}: some consumer must have a key. */
+    void apiKeyRoute(int line, String path) {
+        apiKeyRoutes.add(new Located("api_key", line, path));
+    }
+
+    /** Routes' groups have members, and API keys exist where routes ask for them. */
+    void checkConsumers(List<ConsumerConfig> consumers) {
+        Set<String> groups = new java.util.TreeSet<>();
+        consumers.forEach(c -> groups.addAll(c.groups()));
+        for (Located ref : groupRefs) {
+            if (!groups.contains(ref.name())) {
+                String hint = DidYouMean.suffix(ref.name(), groups);
+                errors.at(ref.line(), ref.path(), "no consumer is in group '" + ref.name() + "'" + (hint.isEmpty()
+                        ? groups.isEmpty() ? "; consumers' groups are set under the top-level 'consumers'"
+                        : "; groups in use: " + String.join(", ", groups) : hint));
+            }
+        }
+        if (consumers.stream().allMatch(c -> c.apiKeys().isEmpty())) {
+            for (Located ref : apiKeyRoutes) {
+                errors.at(ref.line(), ref.path(), "auth.api_key needs consumers with api_keys (top-level "
+                        + "'consumers'); none has a key" + (consumers.isEmpty() ? "" : " (an unset ${VAR:-} "
+                        + "leaves a key out)"));
+            }
+        }
     }
 
     /** Routes name cache zones that exist. */

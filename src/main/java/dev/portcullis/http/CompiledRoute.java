@@ -16,7 +16,14 @@ import dev.portcullis.upstream.Upstream;
  * @param cache        null when the route does not cache
  */
 public record CompiledRoute(String name, RouteTarget target, FilterChain filters, RouteStats stats,
-                            long timeoutNanos, RetryConfig retry, Mirror mirror, RouteCache cache) {
+                            long timeoutNanos, RetryConfig retry, Mirror mirror, RouteCache cache,
+                            dev.portcullis.http.gateway.RouteGate gate) {
+
+    /** A route without gateway checks. */
+    public CompiledRoute(String name, RouteTarget target, FilterChain filters, RouteStats stats, long timeoutNanos,
+                         RetryConfig retry, Mirror mirror, RouteCache cache) {
+        this(name, target, filters, stats, timeoutNanos, retry, mirror, cache, null);
+    }
 
     /**
      * Copies of {@code percent} of requests go to {@code upstream}.

@@ -29,6 +29,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     final HttpRequest request;
     /** The target and version as received; the request object is changed in place for the upstream. */
     final String rawUri;
+    /** {@link #rawUri} with credentials masked, for the access log; null when nothing was masked. */
+    private String maskedUri;
     final HttpVersion version;
     private String requestLine;
     final long startNanos;
@@ -38,6 +40,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     String host;
     String path;
     String query;
+    /** Set by a route's auth ({@link #consumer()}). */
+    private dev.portcullis.http.gateway.Consumer consumer;
     String upstreamPath;
     private Map<String, List<String>> queryParameters;
     CompiledRoute route;
@@ -99,16 +103,22 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         c.viaParent = viaParent;
         c.route = route;
         c.upstream = upstream;
+        c.consumer = consumer;
         c.requestComplete = true;
         return c;
     }
 
-    /** As received, before any rewrite (the URI is changed in place for the upstream). */
+    /** As received, before any rewrite (the URI is changed in place for the upstream); credentials masked. */
     String requestLine() {
         if (requestLine == null) {
-            requestLine = request.method().name() + ' ' + rawUri + ' ' + version.text();
+            requestLine = request.method().name() + ' ' + loggedUri() + ' ' + version.text();
         }
         return requestLine;
+    }
+
+    /** The URI the access log shows: as received, but for the values {@link #maskQueryParameterInLog} masks. */
+    private String loggedUri() {
+        return maskedUri != null ? maskedUri : rawUri;
     }
 
     @Override
@@ -167,6 +177,91 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
         return t;
     }
 
+    /** Who the request comes from once a route's {@code auth} accepted it; null before (or without auth). */
+    public dev.portcullis.http.gateway.Consumer consumer() {
+        return consumer;
+    }
+
+    public void consumer(dev.portcullis.http.gateway.Consumer c) {
+        consumer = c;
+    }
+
+    /** The rate limit decision that let this request through, for its response's headers; null for none. */
+    private dev.portcullis.http.gateway.LocalRateLimiter.Decision rateDecision;
+    private String ratePolicy;
+
+    public void rateLimit(dev.portcullis.http.gateway.LocalRateLimiter.Decision d, String policy) {
+        rateDecision = d;
+        ratePolicy = policy;
+    }
+
+    public dev.portcullis.http.gateway.LocalRateLimiter.Decision rateDecision() {
+        return rateDecision;
+    }
+
+    public String ratePolicy() {
+        return ratePolicy;
+    }
+
+    /** The event loop that owns this exchange (work finished elsewhere comes back through it). */
+    public java.util.concurrent.Executor executor() {
+        return client.ctx.executor();
+    }
+
+    /** The client's address as text, for rate limit keys and messages. */
+    public String clientIp() {
+        return client.address.ip();
+    }
+
+    /**
+     * Removes every {@code name=...} parameter from the query that goes upstream (credentials in a query, such as
+     * an API key); the rest of the query is kept as the client wrote it.
+     */
+    public void removeQueryParameter(String name) {
+        if (query == null) {
+            return;
+        }
+        StringBuilder kept = new StringBuilder(query.length());
+        for (String part : query.split("&", -1)) {
+            int eq = part.indexOf('=');
+            String key = eq < 0 ? part : part.substring(0, eq);
+            if (QueryStringDecoder.decodeComponent(key).equals(name)) {
+                continue;
+            }
+            if (kept.length() > 0) {
+                kept.append('&');
+            }
+            kept.append(part);
+        }
+        query = kept.length() == 0 ? null : kept.toString();
+        queryParameters = null;
+    }
+
+    /**
+     * Masks the values of every {@code name=...} query parameter in the URI the access log shows (a credential, such
+     * as an API key, must not end up in log files); the request itself is not changed.
+     */
+    public void maskQueryParameterInLog(String name) {
+        String uri = loggedUri();
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return;
+        }
+        StringBuilder out = new StringBuilder(uri.length()).append(uri, 0, q + 1);
+        String[] parts = uri.substring(q + 1).split("&", -1);
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i];
+            int eq = part.indexOf('=');
+            String key = eq < 0 ? part : part.substring(0, eq);
+            if (i > 0) {
+                out.append('&');
+            }
+            out.append(eq >= 0 && QueryStringDecoder.decodeComponent(key).equals(name) ? key + "=******" : part);
+        }
+        maskedUri = out.toString();
+        requestLine = null;
+    }
+
     @Override
     public Map<String, List<String>> queryParameters() {
         if (queryParameters == null) {
@@ -213,7 +308,7 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
             case UPSTREAM_ADDRESS -> appendOrDash(out, endpoint == null ? null : endpoint.label());
             case RESPONSE_STATUS -> out.append(status);
             case DURATION_MS -> out.append((System.nanoTime() - startNanos) / 1_000_000);
-            case CONSUMER_NAME -> out.append('-');
+            case CONSUMER_NAME -> appendOrDash(out, consumer == null ? null : consumer.name());
             // Empty, not "-", when absent: a header such as X-Client-Subject must not look like a name.
             case TLS_SNI -> out.append(tls().sni());
             case TLS_CLIENT_SUBJECT -> out.append(tls().clientSubject());
@@ -234,12 +329,12 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
 
     AccessLogEntry toLogEntry(String listener, long endNanos) {
         return new AccessLogEntry(startEpochMillis, listener, client.address.ip(), client.address.port(),
-                request.method().name(), rawUri, path, version.text(), scheme(),
+                request.method().name(), loggedUri(), path, version.text(), scheme(),
                 request.headers().get(HttpHeaderNames.HOST), requestId, route == null ? null : route.name(),
                 endpoint == null ? (route == null ? null : route.upstreamName()) : endpoint.upstreamName(),
                 endpoint == null ? null : endpoint.label(), status, bytesSent, requestBodyBytes,
                 (endNanos - startNanos) / 1000,
                 request.headers().get(HttpHeaderNames.USER_AGENT), request.headers().get(HttpHeaderNames.REFERER),
-                tls().secure() ? tls() : null);
+                tls().secure() ? tls() : null, consumer == null ? null : consumer.name());
     }
 }

@@ -4,6 +4,8 @@ import dev.portcullis.cache.policy.Invalidation;
 import dev.portcullis.config.ListenerConfig;
 import dev.portcullis.config.ListenerLimits;
 import dev.portcullis.http.filter.FilterStatus;
+import dev.portcullis.http.gateway.GateDecision;
+import dev.portcullis.http.gateway.RouteGate;
 import dev.portcullis.observe.AccessLog;
 import dev.portcullis.upstream.Upstream;
 import dev.portcullis.upstream.pool.UpstreamPools;
@@ -273,7 +275,16 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         ex.route = route;
         ex.upstreamPath = ex.path;
-        RouteTarget target = route.target();
+        RouteGate gate = route.gate();
+        if (gate != null && !admitted(ex, gate)) {
+            return;
+        }
+        routeAction(ex);
+    }
+
+    /** The matched route's action: to its upstream (through its cache), a redirect, or its fixed answer. */
+    private void routeAction(Exchange ex) {
+        RouteTarget target = ex.route.target();
         if (target instanceof RouteTarget.ToUpstream u) {
             proxy(ex, u.upstream());
         } else if (target instanceof RouteTarget.Split s) {
@@ -282,6 +293,63 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
             reply(ex, LocalReply.redirect(r, ex));
         } else if (target instanceof RouteTarget.Respond r) {
             reply(ex, LocalReply.respond(r, ex));
+        }
+    }
+
+    /**
+     * The route's gateway checks ({@link RouteGate}): true to go on now; false when the request was answered here,
+     * or waits for a verdict (a password checked off the event loop: the body is held meanwhile, and the request
+     * goes on from {@link #onGateVerdict}).
+     */
+    private boolean admitted(Exchange ex, RouteGate gate) {
+        GateDecision d = gate.check(ex);
+        if (d == GateDecision.PASS) {
+            return true;
+        }
+        if (d instanceof GateDecision.Pending p) {
+            holdRequestBody();
+            p.decision().whenComplete((verdict, err) -> {
+                if (ctx.executor().inEventLoop()) {
+                    onGateVerdict(ex, gate, verdict, err);
+                } else {
+                    ctx.executor().execute(() -> onGateVerdict(ex, gate, verdict, err));
+                }
+            });
+            return false;
+        }
+        answerGate(ex, d);
+        return false;
+    }
+
+    private void onGateVerdict(Exchange ex, RouteGate gate, GateDecision verdict, Throwable err) {
+        if (current != ex) {
+            return; // the client went away meanwhile
+        }
+        GateDecision d = verdict;
+        if (err != null) {
+            log.error("listener {}: route {}: authentication failed unexpectedly (request id {})", listener.name(),
+                    ex.route.name(), ex.requestId, err);
+            d = new GateDecision.Refuse("auth", LocalReply.jsonError(500, "authentication failed on the proxy"));
+        } else if (d == GateDecision.PASS) {
+            d = gate.limit(ex);
+        }
+        if (d == GateDecision.PASS) {
+            resumeHeld(ex, () -> routeAction(ex));
+            return;
+        }
+        releaseHeldRequestBody();
+        answerGate(ex, d);
+    }
+
+    private void answerGate(Exchange ex, GateDecision d) {
+        if (d instanceof GateDecision.Refuse r) {
+            listener.stats().requestRejected(r.reply().status());
+            ex.route.gate().stats().rejected(r.reason());
+            reply(ex, r.reply());
+        } else if (d instanceof GateDecision.Preflight p) {
+            reply(ex, p.reply());
+        } else {
+            throw new IllegalStateException("unexpected gate decision " + d);
         }
     }
 
@@ -367,10 +435,15 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
 
     /** A forward proxy's request goes to {@code upstream} (an origin): as a route's would, then its held body. */
     void forwardTo(Exchange ex, Upstream upstream) {
+        resumeHeld(ex, () -> proxy(ex, upstream));
+    }
+
+    /** The request knows where it goes now: {@code action} starts it, then its held body parts follow. */
+    private void resumeHeld(Exchange ex, Runnable action) {
         ArrayDeque<HttpContent> held = heldBody;
         heldBody = null;
         heldEnd = false; // the end is replayed below and sets requestComplete
-        proxy(ex, upstream);
+        action.run();
         if (held != null) {
             HttpContent c;
             while ((c = held.poll()) != null) {
@@ -777,6 +850,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         if (ex.endpoint != null) {
             ex.endpoint.stats().record(ex.status, end - ex.startNanos);
+        }
+        if (ex.consumer() != null && ex.route != null && ex.route.gate() != null) {
+            ex.route.gate().stats().consumerRequest(ex.consumer().name(), ex.status, end - ex.startNanos);
         }
         AccessLog accessLog = listener.accessLog();
         if (accessLog.enabled()) {

@@ -24,6 +24,8 @@ public final class LocalReply {
     private final CharSequence contentType;
     private final boolean closeConnection;
     private HttpHeaders extraHeaders;
+    /** The body is JSON whatever the client accepts (API gateway refusals: their clients are programs). */
+    private boolean alwaysJson;
 
     private LocalReply(HttpResponseStatus status, String message, byte[] body, CharSequence contentType,
                        boolean closeConnection) {
@@ -39,6 +41,17 @@ public final class LocalReply {
         return new LocalReply(HttpResponseStatus.valueOf(status), message, null, null, false);
     }
 
+    /** An error whose body is JSON for every client (the API gateway's 401, 403 and 429). */
+    public static LocalReply jsonError(int status, String message) {
+        LocalReply r = error(status, message);
+        r.alwaysJson = true;
+        return r;
+    }
+
+    boolean alwaysJson() {
+        return alwaysJson;
+    }
+
     /** An error after which the connection is closed: the stream can no longer be trusted. */
     public static LocalReply fatal(int status, String message) {
         return new LocalReply(HttpResponseStatus.valueOf(status), message, null, null, true);
@@ -51,7 +64,7 @@ public final class LocalReply {
     }
 
     /** Adds a header to this reply (e.g. a hint for the client about why it was refused). */
-    LocalReply header(CharSequence name, String value) {
+    public LocalReply header(CharSequence name, String value) {
         if (extraHeaders == null) {
             extraHeaders = new DefaultHttpHeaders();
         }

@@ -81,7 +81,7 @@ final class ResponseWriter {
         ex.responseStarted = true;
         ex.status = reply.status();
         String accept = ex.request.headers().get(HttpHeaderNames.ACCEPT);
-        boolean json = accept != null && accept.contains("json");
+        boolean json = reply.alwaysJson() || accept != null && accept.contains("json");
         FullHttpResponse res = Grpc.isGrpc(ex.request)
                 ? reply.toGrpcResponse(ctx.alloc(), HttpVersion.HTTP_1_1, ex.requestId)
                 : reply.toResponse(ctx.alloc(), HttpVersion.HTTP_1_1, ex.requestId, json);

@@ -39,7 +39,18 @@ public record AccessLogEntry(
         long durationMicros,
         String userAgent,
         String referer,
-        TlsInfo tls) implements PlaceholderSource {
+        TlsInfo tls,
+        String consumer) implements PlaceholderSource {
+
+    /** An entry without a consumer (no route auth). */
+    public AccessLogEntry(long startEpochMillis, String listener, String clientIp, int clientPort, String method,
+                          String uri, String path, String protocol, String scheme, String host, String requestId,
+                          String route, String upstream, String upstreamAddress, int status, long bytesSent,
+                          long bytesReceived, long durationMicros, String userAgent, String referer, TlsInfo tls) {
+        this(startEpochMillis, listener, clientIp, clientPort, method, uri, path, protocol, scheme, host, requestId,
+                route, upstream, upstreamAddress, status, bytesSent, bytesReceived, durationMicros, userAgent, referer,
+                tls, null);
+    }
 
     /** An entry of a plain (not TLS) connection. */
     public AccessLogEntry(long startEpochMillis, String listener, String clientIp, int clientPort, String method,
@@ -48,7 +59,7 @@ public record AccessLogEntry(
                           long bytesReceived, long durationMicros, String userAgent, String referer) {
         this(startEpochMillis, listener, clientIp, clientPort, method, uri, path, protocol, scheme, host, requestId,
                 route, upstream, upstreamAddress, status, bytesSent, bytesReceived, durationMicros, userAgent, referer,
-                null);
+                null, null);
     }
 
     @Override
@@ -75,7 +86,7 @@ public record AccessLogEntry(
             case UPSTREAM_ADDRESS -> str(upstreamAddress, out);
             case RESPONSE_STATUS -> num(status, out);
             case DURATION_MS -> appendMillis(durationMicros, out);
-            case CONSUMER_NAME -> out.append('-');
+            case CONSUMER_NAME -> str(consumer, out);
             case TLS_SNI -> str(tls == null ? null : tls.sni(), out);
             case TLS_CLIENT_SUBJECT -> str(tls == null ? null : tls.clientSubject(), out);
             case TLS_CLIENT_FINGERPRINT -> str(tls == null ? null : tls.clientFingerprint(), out);

@@ -58,6 +58,9 @@ abstract class AccessLogFormatter {
                 g.writeStringField("upstream_address", e.upstreamAddress());
                 g.writeStringField("user_agent", e.userAgent());
                 g.writeStringField("referer", e.referer());
+                if (e.consumer() != null) {
+                    g.writeStringField("consumer", e.consumer());
+                }
                 if (e.tls() != null) {
                     g.writeStringField("scheme", e.scheme());
                     g.writeStringField("tls_version", e.tls().version());

@@ -50,6 +50,9 @@ public final class ProxyMetrics {
     final Counter forwardTunnels;
     final Counter forwardTunnelBytes;
     final Counter forwardIntercepts;
+    final Counter gatewayRejected;
+    final Counter consumerRequests;
+    final Histogram consumerDuration;
     final Gauge activeWebSockets;
     final Counter webSocketBytes;
     final Counter cacheHits;
@@ -114,7 +117,8 @@ public final class ProxyMetrics {
                 .register(registry);
         rejectedRequests = Counter.builder()
                 .name("portcullis_rejected_requests_total")
-                .help("Requests refused as malformed or too large before routing (400, 408, 413, 414, 431)")
+                .help("Requests refused by the proxy itself: malformed or too large (400, 408, 413, 414, 431), or by a "
+                        + "route's gateway checks (401, 403, 429)")
                 .labelNames("listener", "status")
                 .withoutExemplars()
                 .register(registry);
@@ -218,6 +222,29 @@ public final class ProxyMetrics {
                 .labelNames("listener", "direction")
                 .withoutExemplars()
                 .register(registry);
+        gatewayRejected = Counter.builder()
+                .name("portcullis_gateway_rejected_total")
+                .help("Requests a route's gateway checks answered itself, by reason (access, cors, auth, group, "
+                        + "rate_limit)")
+                .labelNames("listener", "route", "reason")
+                .withoutExemplars()
+                .register(registry);
+        consumerRequests = Counter.builder()
+                .name("portcullis_consumer_requests_total")
+                .help("Requests of authenticated consumers, by route and status class")
+                .labelNames("listener", "route", "consumer", "status")
+                .withoutExemplars()
+                .register(registry);
+        consumerDuration = Histogram.builder()
+                .name("portcullis_consumer_request_duration_seconds")
+                .help("Time from the first byte of an authenticated consumer's request to the last byte of its "
+                        + "response")
+                .unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .labelNames("listener", "route", "consumer")
+                .classicOnly()
+                .classicUpperBounds(DURATION_BUCKETS)
+                .withoutExemplars()
+                .register(registry);
         forwardIntercepts = Counter.builder()
                 .name("portcullis_forward_intercepts_total")
                 .help("CONNECT tunnels whose TLS the proxy ended (intercept_tls), by result (ok, handshake_failed)")
@@ -282,6 +309,11 @@ public final class ProxyMetrics {
     public RouteStats route(String listener, String route, String upstream) {
         return routes.computeIfAbsent(new RouteKey(listener, route, upstream),
                 k -> new RouteStats(this, k.listener(), k.route(), k.upstream()));
+    }
+
+    /** The gateway counters of one route (rejections by reason, requests per consumer). */
+    public GatewayStats gateway(String listener, String route) {
+        return new GatewayStats(this, listener, route);
     }
 
     /** Mirror outcomes of one route; the same arguments give the same instance. */

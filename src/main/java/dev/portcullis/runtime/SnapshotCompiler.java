@@ -18,6 +18,8 @@ import dev.portcullis.http.ListenerRuntime;
 import dev.portcullis.config.ForwardConfig;
 import dev.portcullis.forward.DomainRules;
 import dev.portcullis.http.ForwardRuntime;
+import dev.portcullis.http.gateway.ConsumerDirectory;
+import dev.portcullis.http.gateway.RouteGate;
 import dev.portcullis.http.RouteCache;
 import dev.portcullis.http.RouteTarget;
 import dev.portcullis.http.filter.FilterChain;
@@ -96,10 +98,12 @@ public final class SnapshotCompiler {
         RedisClients redis = online ? redis(cfg, previous, metrics) : null;
         Map<String, CacheZone> zones = zones(cfg, previous, metrics, online, redis, file, errors);
         Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
+        ConsumerDirectory consumers = new ConsumerDirectory(cfg.consumers());
         for (ListenerConfig l : cfg.listeners()) {
             List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
             for (RouteConfig r : l.routes()) {
-                entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, zones, metrics), r.match()));
+                entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, zones, metrics, consumers,
+                        errors), r.match()));
             }
             ForwardRuntime forward = l.forward() == null ? null : forward(l, zones, metrics, file, errors);
             // the distinct caches (by zone and key shape) an unsafe request on this listener invalidates in
@@ -271,8 +275,22 @@ public final class SnapshotCompiler {
     }
 
     private static CompiledRoute compileRoute(String listener, RouteConfig r, Map<String, Upstream> upstreams,
-                                              Map<String, CacheZone> zones, ProxyMetrics metrics) {
+                                              Map<String, CacheZone> zones, ProxyMetrics metrics,
+                                              ConsumerDirectory consumers, List<ConfigError> errors) {
         List<HttpFilter> filters = new ArrayList<>();
+        RouteGate gate = null;
+        if (!r.gateway().isEmpty()) {
+            try {
+                gate = new RouteGate(r.gateway(), consumers, ForwardRuntime.authExecutor(),
+                        metrics.gateway(listener, r.name()));
+                filters.addAll(gate.responseFilters());
+            } catch (dev.portcullis.auth.Htpasswd.InvalidFileException e) {
+                for (dev.portcullis.auth.Htpasswd.Problem p : e.problems()) {
+                    errors.add(new ConfigError(p.file(), p.line(), "listeners." + listener + ".routes." + r.name()
+                            + ".auth.basic.htpasswd", p.message()));
+                }
+            }
+        }
         if (!r.headers().request().isEmpty()) {
             filters.add(new RequestHeadersFilter(r.headers().request()));
         }
@@ -321,6 +339,6 @@ public final class SnapshotCompiler {
                 || target instanceof RouteTarget.Split) ? null
                 : RouteCache.of(zones.get(r.cache().zone()), new CacheKeys(r.cache().key()), timeout);
         return new CompiledRoute(r.name(), target, new FilterChain(filters), stats, timeout, r.retry(), mirror,
-                cache);
+                cache, gate);
     }
 }

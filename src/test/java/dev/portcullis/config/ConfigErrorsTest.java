@@ -76,7 +76,7 @@ class ConfigErrorsTest {
                 """)).containsExactly("t.yaml:5: listeners[0].routes[0].match.pathprefix: unknown key 'pathprefix'; did you mean 'path_prefix'?");
         assertThat(errors("wrkers: 2\n" + LISTENER)).containsExactly("t.yaml:1: wrkers: unknown key 'wrkers'; did you mean 'workers'?");
         assertThat(errors("zzzzzzzzzz: 2\n" + LISTENER)).containsExactly("t.yaml:1: zzzzzzzzzz: unknown key 'zzzzzzzzzz'; "
-                + "expected one of: workers, transport, shutdown_timeout, admin, access_log, listeners, upstreams, caches, redis");
+                + "expected one of: workers, transport, shutdown_timeout, admin, access_log, listeners, upstreams, caches, redis, consumers");
     }
 
     @Test
@@ -90,8 +90,8 @@ class ConfigErrorsTest {
                     tls: { self_signed: true }
                     defaults: { cache: nozone }
                     routes:
-                      - auth: { basic: {} }
-                        rate_limit: { rate: 100/s }
+                      - auth: { jwt: { jwks: "https://idp.example/jwks.json" } }
+                        rate_limit: { rate: 100/s, store: redis }
                         upstream: backend
                 upstreams:
                   backend:
@@ -99,8 +99,9 @@ class ConfigErrorsTest {
                     proxy_protocol: v2
                 """)).containsExactly(
                 "t.yaml:7: listeners[0].defaults.cache: unknown cache zone 'nozone'; no cache zones are defined (top-level 'caches')",
-                "t.yaml:9: listeners[0].routes[0].auth: 'auth' is not supported in this version yet",
-                "t.yaml:10: listeners[0].routes[0].rate_limit: 'rate_limit' is not supported in this version yet",
+                "t.yaml:9: listeners[0].routes[0].auth.jwt: 'jwt' is not supported in this version yet",
+                "t.yaml:10: listeners[0].routes[0].rate_limit.store: store 'redis' is not supported in this version "
+                        + "yet; use local (each instance counts on its own)",
                 "t.yaml:15: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
     }
 

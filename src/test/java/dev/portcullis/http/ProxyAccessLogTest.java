@@ -3,9 +3,7 @@ package dev.portcullis.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
+import dev.portcullis.testing.FlatJson;
 import dev.portcullis.testing.TestBackend;
 import dev.portcullis.testing.TestProxy;
 import dev.portcullis.testing.Wire;
@@ -15,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -48,19 +45,9 @@ class ProxyAccessLogTest {
         }
     }
 
-    /** A flat JSON object as field name to value text (numbers as written). */
+    /** A flat JSON object as field name to value text ({@link FlatJson}). */
     static Map<String, String> parse(String line) throws IOException {
-        Map<String, String> out = new HashMap<>();
-        try (JsonParser p = new JsonFactory().createParser(line)) {
-            assertThat(p.nextToken()).isEqualTo(JsonToken.START_OBJECT);
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                JsonToken t = p.nextToken();
-                out.put(name, t == JsonToken.VALUE_NULL ? null : p.getText());
-            }
-            assertThat(p.nextToken()).isNull();
-        }
-        return out;
+        return FlatJson.parse(line);
     }
 
     static List<String> lines(Path file) throws IOException {

@@ -1,0 +1,197 @@
+package dev.portcullis.http.gateway;
+
+import dev.portcullis.auth.BasicCredentials;
+import dev.portcullis.auth.Htpasswd;
+import dev.portcullis.config.GatewayConfig;
+import dev.portcullis.http.Exchange;
+import dev.portcullis.http.LocalReply;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * A route's {@code auth}: finds the request's credentials, checks them, and names the {@link Consumer}. With
+ * {@code any_of}, the first method whose credentials the request carries decides (a wrong API key is refused even
+ * when a password would have been right: one request, one identity); none carried: {@code 401} with every method's
+ * challenge. Refusals are {@code 401} with {@code WWW-Authenticate} and a JSON body saying what was wrong with the
+ * credentials (missing, malformed, unknown key, wrong user or password) and nothing more; {@code 403} for a
+ * consumer outside the route's {@code groups}. Once accepted, the credentials are removed from the request unless
+ * {@code keep_credentials}.
+ */
+public final class Authenticator {
+    private final List<Check> checks;
+    private final Set<String> groups;
+    private final boolean keepCredentials;
+    private final String challenges;
+    private final Executor passwordChecks;
+
+    /** One method, compiled. */
+    private sealed interface Check permits KeyCheck, BasicCheck {
+        /** Whether the request carries credentials of this kind. */
+        boolean present(Exchange ex);
+
+        /** Checks them (they are present). */
+        GateDecision check(Exchange ex, Authenticator auth);
+
+        String challenge();
+    }
+
+    /**
+     * @param passwordChecks where password hashes are checked (bcrypt: never on an event loop)
+     * @throws Htpasswd.InvalidFileException for an unusable htpasswd file
+     */
+    public Authenticator(GatewayConfig.Auth cfg, ConsumerDirectory consumers, Executor passwordChecks) {
+        List<Check> list = new ArrayList<>();
+        for (GatewayConfig.Method m : cfg.methods()) {
+            if (m instanceof GatewayConfig.ApiKey k) {
+                list.add(new KeyCheck(k.header(), k.query(), consumers));
+            } else if (m instanceof GatewayConfig.Basic b) {
+                list.add(new BasicCheck(Htpasswd.load(b.htpasswd()), b.realm(), consumers));
+            } else {
+                throw new IllegalArgumentException("auth method " + m + " is not supported in this version");
+            }
+        }
+        this.checks = List.copyOf(list);
+        this.groups = Set.copyOf(cfg.groups());
+        this.keepCredentials = cfg.keepCredentials();
+        this.challenges = String.join(", ", checks.stream().map(Check::challenge).toList());
+        this.passwordChecks = passwordChecks;
+    }
+
+    public GateDecision authenticate(Exchange ex) {
+        for (Check c : checks) {
+            // accepted, refused or not even looked at: a key in the query is not for log files
+            if (c instanceof KeyCheck k && k.query() != null && ex.queryParameters().containsKey(k.query())) {
+                ex.maskQueryParameterInLog(k.query());
+            }
+        }
+        for (Check c : checks) {
+            if (c.present(ex)) {
+                return c.check(ex, this);
+            }
+        }
+        return unauthorized("no credentials: this route needs " + describe());
+    }
+
+    private String describe() {
+        return String.join(" or ", checks.stream().map(c -> c instanceof KeyCheck k ? k.describe()
+                : "HTTP Basic credentials").toList());
+    }
+
+    /** The consumer passed: its groups, then the credentials leave the request. */
+    GateDecision accepted(Exchange ex, Consumer consumer, Check by) {
+        ex.consumer(consumer); // known, even when refused below: the access log names who was refused
+        if (!groups.isEmpty() && !consumer.inAnyOf(groups)) {
+            return new GateDecision.Refuse("group", LocalReply.jsonError(403, "consumer '" + consumer.name()
+                    + "' may not use this route (auth.groups)"));
+        }
+        if (!keepCredentials) {
+            if (by instanceof KeyCheck k) {
+                k.strip(ex);
+            } else {
+                ex.request().headers().remove(HttpHeaderNames.AUTHORIZATION);
+            }
+        }
+        return GateDecision.PASS;
+    }
+
+    GateDecision unauthorized(String why) {
+        return new GateDecision.Refuse("auth", LocalReply.jsonError(401, why)
+                .header(HttpHeaderNames.WWW_AUTHENTICATE, challenges));
+    }
+
+    /** {@code api_key}: a consumer's key in a header or a query parameter. */
+    private record KeyCheck(String header, String query, ConsumerDirectory consumers) implements Check {
+        @Override
+        public boolean present(Exchange ex) {
+            return (header != null && ex.request().headers().contains(header))
+                    || (query != null && ex.queryParameters().containsKey(query));
+        }
+
+        @Override
+        public GateDecision check(Exchange ex, Authenticator auth) {
+            HttpHeaders h = ex.request().headers();
+            List<String> values = header != null ? h.getAll(header) : List.of();
+            if (values.isEmpty() && query != null) {
+                values = ex.queryParameters().getOrDefault(query, List.of());
+            }
+            if (values.size() != 1 || values.get(0).isBlank()) {
+                return auth.unauthorized("malformed credentials: send exactly one API key (" + describe() + ")");
+            }
+            Consumer c = consumers.byApiKey(values.get(0).trim());
+            if (c == null) {
+                return auth.unauthorized("invalid API key");
+            }
+            return auth.accepted(ex, c, this);
+        }
+
+        void strip(Exchange ex) {
+            if (header != null) {
+                ex.request().headers().remove(header);
+            }
+            if (query != null) {
+                ex.removeQueryParameter(query);
+            }
+        }
+
+        String describe() {
+            return header != null && query != null ? "an API key in the " + header + " header or the '" + query
+                    + "' query parameter" : header != null ? "an API key in the " + header + " header"
+                    : "an API key in the '" + query + "' query parameter";
+        }
+
+        @Override
+        public String challenge() {
+            return "APIKey realm=\"portcullis\"" + (header != null ? ", header=\"" + header + "\"" : "")
+                    + (query != null ? ", query=\"" + query + "\"" : "");
+        }
+    }
+
+    /** {@code basic}: RFC 7617 credentials against an htpasswd file. */
+    private record BasicCheck(Htpasswd users, String realm, ConsumerDirectory consumers) implements Check {
+        @Override
+        public boolean present(Exchange ex) {
+            String a = ex.request().headers().get(HttpHeaderNames.AUTHORIZATION);
+            return a != null && a.regionMatches(true, 0, "Basic", 0, 5);
+        }
+
+        @Override
+        public GateDecision check(Exchange ex, Authenticator auth) {
+            BasicCredentials.Result r = BasicCredentials.fromHeader(
+                    ex.request().headers().get(HttpHeaderNames.AUTHORIZATION));
+            if (!(r instanceof BasicCredentials.Valid v)) {
+                return auth.unauthorized("malformed credentials: " + ((BasicCredentials.Invalid) r).why());
+            }
+            CompletableFuture<Htpasswd.Outcome> outcome;
+            try {
+                outcome = users.checkAsync(v.user(), v.password(), auth.passwordChecks);
+            } catch (RejectedExecutionException e) {
+                return new GateDecision.Refuse("auth", LocalReply.jsonError(503,
+                        "too many password checks waiting; try again"));
+            }
+            BasicCheck self = this;
+            // the verdict is applied on the request's event loop, which owns the exchange
+            return new GateDecision.Pending(outcome.handleAsync((o, err) -> {
+                if (err != null) {
+                    return new GateDecision.Refuse("auth", LocalReply.jsonError(503,
+                            "too many password checks waiting; try again"));
+                }
+                if (o != Htpasswd.Outcome.OK) {
+                    return auth.unauthorized("wrong user name or password");
+                }
+                Consumer c = consumers.byName(v.user());
+                return auth.accepted(ex, c != null ? c : new Consumer(v.user(), Set.of()), self);
+            }, ex.executor()));
+        }
+
+        @Override
+        public String challenge() {
+            return "Basic realm=\"" + realm + "\", charset=\"UTF-8\"";
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.portcullis.http.gateway;
+
+import java.util.Set;
+
+/**
+ * Who a request comes from, once a route's {@code auth} accepted it: a configured consumer, or a user of an
+ * htpasswd file that no consumer names (known by that name, in no group).
+ */
+public record Consumer(String name, Set<String> groups) {
+    public boolean inAnyOf(java.util.Collection<String> wanted) {
+        for (String g : wanted) {
+            if (groups.contains(g)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
