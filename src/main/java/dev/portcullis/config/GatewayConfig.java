@@ -67,17 +67,32 @@ public record GatewayConfig(Access access, Cors cors, Auth auth, RateLimit rateL
     public record Basic(Path htpasswd, String realm) implements Method {}
 
     /**
-     * {@code jwt}: a bearer token (RFC 6750) verified with the keys of a JWKS.
+     * {@code jwt}: a bearer token (RFC 6750) whose JWS signature is checked with the keys of a JWKS (asymmetric
+     * algorithms) or with {@code secret} (HMAC, only when it is set).
      *
-     * @param jwks           a URL (https://...) or a file
+     * @param jwksUrl        an http(s) URL to fetch the JWKS from; null when {@code jwksFile} or only a secret
+     * @param jwksFile       a JWKS file read at load; null when {@code jwksUrl} or only a secret
+     * @param secret         the HMAC key (HS256/384/512), 32+ bytes; null: HMAC tokens are refused
      * @param issuer         required {@code iss}; null for any
      * @param audiences      {@code aud} must contain one of these; empty for any
      * @param consumerClaim  the claim naming the consumer (default {@code sub})
-     * @param forwardClaims  claims copied into request headers, claim to header
+     * @param forwardClaims  claims copied into request headers, claim to header (the client's own values of those
+     *                       headers never pass)
      * @param clockSkew      allowed on {@code exp} and {@code nbf}
+     * @param line           line of the {@code jwt} key, for problems found when the JWKS is read
+     * @param path           its config path, for the same
      */
-    public record Jwt(String jwks, String issuer, List<String> audiences, String consumerClaim,
-                      java.util.Map<String, String> forwardClaims, Duration clockSkew) implements Method {}
+    public record Jwt(String jwksUrl, Path jwksFile, String secret, String issuer, List<String> audiences,
+                      String consumerClaim, java.util.Map<String, String> forwardClaims, Duration clockSkew,
+                      int line, String path) implements Method {
+        public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
+
+        @Override
+        public String toString() {
+            return "Jwt[" + (jwksUrl != null ? jwksUrl : jwksFile) + (secret != null ? ", secret ***" : "")
+                    + ", issuer " + issuer + ", audiences " + audiences + "]";
+        }
+    }
 
     /**
      * {@code rate_limit: { key, rate, burst, store }}: a token bucket per key value.

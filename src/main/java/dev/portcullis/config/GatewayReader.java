@@ -202,8 +202,62 @@ final class GatewayReader {
             }
             return file == null ? null : new GatewayConfig.Basic(file, realm);
         }
-        s.refuse("jwt", "'jwt' is not supported in this version yet");
-        return null;
+        return jwt(s.section("jwt"));
+    }
+
+    /** The shortest HMAC secret accepted: HS256 needs a key as long as its hash (RFC 7518 section 3.2). */
+    static final int MIN_SECRET_BYTES = 32;
+
+    private static GatewayConfig.Jwt jwt(Section j) {
+        j.keys(List.of("jwks", "secret", "issuer", "audiences", "consumer_claim", "forward_claims", "clock_skew"),
+                List.of());
+        String url = null;
+        java.nio.file.Path file = null;
+        if (j.has("jwks")) {
+            String text = j.string("jwks", null);
+            if (text != null && (text.startsWith("https://") || text.startsWith("http://"))) {
+                try {
+                    java.net.URI u = java.net.URI.create(text.trim());
+                    if (u.getHost() == null) {
+                        throw new IllegalArgumentException("no host");
+                    }
+                    url = u.toString();
+                } catch (IllegalArgumentException e) {
+                    j.error("jwks", "invalid JWKS URL '" + text + "': " + e.getMessage());
+                }
+            } else if (text != null) {
+                file = j.file("jwks");
+            }
+        }
+        String secret = j.string("secret", null);
+        if (secret != null && secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_SECRET_BYTES) {
+            j.error("secret", "an HMAC secret must be at least " + MIN_SECRET_BYTES + " bytes (HS256 needs a key as "
+                    + "long as its hash); for example 'openssl rand -hex 32'");
+            secret = null;
+        }
+        if (!j.has("jwks") && !j.has("secret") && !j.isBad()) {
+            j.errorHere("'jwt' needs 'jwks' (a URL or a file) or 'secret'");
+        }
+        String issuer = j.string("issuer", null);
+        List<String> audiences = list(j, "audiences", "an audience", String::trim);
+        String claim = j.string("consumer_claim", "sub");
+        java.util.Map<String, String> forward = new java.util.LinkedHashMap<>();
+        Section fc = j.section("forward_claims");
+        for (Section.Entry e : fc.entries()) {
+            String header = fc.scalar(e.value(), e.path(), "a header name");
+            if (header != null && !Values.isToken(header)) {
+                fc.error(e.key(), "invalid header name '" + header + "'; expected an RFC 9110 token");
+            } else if (header != null) {
+                forward.put(e.key(), header);
+            }
+        }
+        Duration skew = j.has("clock_skew") ? j.duration("clock_skew", GatewayConfig.Jwt.DEFAULT_CLOCK_SKEW, true)
+                : GatewayConfig.Jwt.DEFAULT_CLOCK_SKEW;
+        if (j.isBad() || (j.has("jwks") && url == null && file == null)) {
+            return null;
+        }
+        return new GatewayConfig.Jwt(url, file, secret, issuer, audiences, claim, java.util.Map.copyOf(forward),
+                skew, j.line(), j.path());
     }
 
     /**

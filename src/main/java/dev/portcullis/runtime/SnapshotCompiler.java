@@ -16,6 +16,7 @@ import dev.portcullis.config.UpstreamConfig;
 import dev.portcullis.http.CompiledRoute;
 import dev.portcullis.http.ListenerRuntime;
 import dev.portcullis.config.ForwardConfig;
+import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.forward.DomainRules;
 import dev.portcullis.http.ForwardRuntime;
 import dev.portcullis.http.gateway.ConsumerDirectory;
@@ -103,7 +104,7 @@ public final class SnapshotCompiler {
             List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
             for (RouteConfig r : l.routes()) {
                 entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, zones, metrics, consumers,
-                        errors), r.match()));
+                        errors, file), r.match()));
             }
             ForwardRuntime forward = l.forward() == null ? null : forward(l, zones, metrics, file, errors);
             // the distinct caches (by zone and key shape) an unsafe request on this listener invalidates in
@@ -276,12 +277,13 @@ public final class SnapshotCompiler {
 
     private static CompiledRoute compileRoute(String listener, RouteConfig r, Map<String, Upstream> upstreams,
                                               Map<String, CacheZone> zones, ProxyMetrics metrics,
-                                              ConsumerDirectory consumers, List<ConfigError> errors) {
+                                              ConsumerDirectory consumers, List<ConfigError> errors,
+                                              String file) {
         List<HttpFilter> filters = new ArrayList<>();
         RouteGate gate = null;
         if (!r.gateway().isEmpty()) {
             try {
-                gate = new RouteGate(r.gateway(), consumers, ForwardRuntime.authExecutor(),
+                gate = new RouteGate(listener + "/" + r.name(), r.gateway(), consumers, ForwardRuntime.authExecutor(),
                         metrics.gateway(listener, r.name()));
                 filters.addAll(gate.responseFilters());
             } catch (dev.portcullis.auth.Htpasswd.InvalidFileException e) {
@@ -289,6 +291,13 @@ public final class SnapshotCompiler {
                     errors.add(new ConfigError(p.file(), p.line(), "listeners." + listener + ".routes." + r.name()
                             + ".auth.basic.htpasswd", p.message()));
                 }
+            } catch (IllegalArgumentException e) {
+                // a JWKS file that cannot be used: named at the jwt key that reads it
+                GatewayConfig.Jwt jwt = r.gateway().auth().methods().stream()
+                        .filter(m -> m instanceof GatewayConfig.Jwt).map(m -> (GatewayConfig.Jwt) m).findFirst()
+                        .orElse(null);
+                errors.add(new ConfigError(file, jwt == null ? 0 : jwt.line(), jwt == null ? "listeners." + listener
+                        + ".routes." + r.name() + ".auth" : jwt.path() + ".jwks", e.getMessage()));
             }
         }
         if (!r.headers().request().isEmpty()) {

@@ -129,11 +129,11 @@ class GatewayConfigTest {
     }
 
     @Test
-    void jwtAndARedisStoreAreRefusedAsNotSupportedYet() {
-        assertThat(routeErrors("auth: { jwt: { jwks: \"https://idp.example/jwks.json\" } }")).containsExactly(
-                "t.yaml:9: listeners[0].routes[0].auth.jwt: 'jwt' is not supported in this version yet");
-        assertThat(routeErrors("auth: { any_of: [ { api_key: {} }, { jwt: {} } ] }")).singleElement().asString()
-                .contains("auth.any_of[1].jwt: 'jwt' is not supported in this version yet");
+    void jwtNeedsKeysAndARedisStoreIsRefusedAsNotSupportedYet() {
+        assertThat(routeErrors("auth: { jwt: { issuer: x } }")).containsExactly(
+                "t.yaml:9: listeners[0].routes[0].auth.jwt: 'jwt' needs 'jwks' (a URL or a file) or 'secret'");
+        assertThat(routeErrors("auth: { any_of: [ { api_key: {} }, { jwt: { secret: short } } ] }")).singleElement()
+                .asString().contains("auth.any_of[1].jwt.secret: an HMAC secret must be at least 32 bytes");
         assertThat(routeErrors("rate_limit: { rate: 10/s, store: redis }")).containsExactly(
                 "t.yaml:9: listeners[0].routes[0].rate_limit.store: store 'redis' is not supported in this version "
                         + "yet; use local (each instance counts on its own)");

@@ -29,9 +29,11 @@ public final class Authenticator {
     private final boolean keepCredentials;
     private final String challenges;
     private final Executor passwordChecks;
+    /** Headers that a JWT's claims set: whatever the client sent in them is removed first. */
+    private final List<String> claimHeaders;
 
     /** One method, compiled. */
-    private sealed interface Check permits KeyCheck, BasicCheck {
+    interface Check {
         /** Whether the request carries credentials of this kind. */
         boolean present(Exchange ex);
 
@@ -45,18 +47,22 @@ public final class Authenticator {
      * @param passwordChecks where password hashes are checked (bcrypt: never on an event loop)
      * @throws Htpasswd.InvalidFileException for an unusable htpasswd file
      */
-    public Authenticator(GatewayConfig.Auth cfg, ConsumerDirectory consumers, Executor passwordChecks) {
+    public Authenticator(GatewayConfig.Auth cfg, ConsumerDirectory consumers, Executor passwordChecks, String route) {
         List<Check> list = new ArrayList<>();
         for (GatewayConfig.Method m : cfg.methods()) {
             if (m instanceof GatewayConfig.ApiKey k) {
                 list.add(new KeyCheck(k.header(), k.query(), consumers));
             } else if (m instanceof GatewayConfig.Basic b) {
                 list.add(new BasicCheck(Htpasswd.load(b.htpasswd()), b.realm(), consumers));
+            } else if (m instanceof GatewayConfig.Jwt j) {
+                list.add(new JwtCheck(j, consumers, route));
             } else {
                 throw new IllegalArgumentException("auth method " + m + " is not supported in this version");
             }
         }
         this.checks = List.copyOf(list);
+        this.claimHeaders = list.stream().filter(c -> c instanceof JwtCheck).flatMap(c -> ((JwtCheck) c)
+                .forwardedHeaders().stream()).distinct().toList();
         this.groups = Set.copyOf(cfg.groups());
         this.keepCredentials = cfg.keepCredentials();
         this.challenges = String.join(", ", checks.stream().map(Check::challenge).toList());
@@ -64,6 +70,9 @@ public final class Authenticator {
     }
 
     public GateDecision authenticate(Exchange ex) {
+        for (String h : claimHeaders) {
+            ex.request().headers().remove(h); // only a verified token's claims may fill them
+        }
         for (Check c : checks) {
             // accepted, refused or not even looked at: a key in the query is not for log files
             if (c instanceof KeyCheck k && k.query() != null && ex.queryParameters().containsKey(k.query())) {
@@ -80,7 +89,7 @@ public final class Authenticator {
 
     private String describe() {
         return String.join(" or ", checks.stream().map(c -> c instanceof KeyCheck k ? k.describe()
-                : "HTTP Basic credentials").toList());
+                : c instanceof JwtCheck ? "a bearer token (JWT)" : "HTTP Basic credentials").toList());
     }
 
     /** The consumer passed: its groups, then the credentials leave the request. */

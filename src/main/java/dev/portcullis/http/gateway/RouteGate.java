@@ -24,8 +24,9 @@ public final class RouteGate {
 
     /**
      * @throws dev.portcullis.auth.Htpasswd.InvalidFileException for an unusable htpasswd file
+     * @throws IllegalArgumentException for an unusable JWKS file
      */
-    public RouteGate(GatewayConfig cfg, ConsumerDirectory consumers, Executor passwordChecks,
+    public RouteGate(String route, GatewayConfig cfg, ConsumerDirectory consumers, Executor passwordChecks,
                      dev.portcullis.observe.GatewayStats stats) {
         this.stats = stats;
         this.allow = cfg.access() == null ? new Cidr[0] : cfg.access().allow().stream().map(Cidr::parse)
@@ -33,7 +34,7 @@ public final class RouteGate {
         this.deny = cfg.access() == null ? new Cidr[0] : cfg.access().deny().stream().map(Cidr::parse)
                 .toArray(Cidr[]::new);
         this.cors = cfg.cors() == null ? null : new CorsPolicy(cfg.cors());
-        this.auth = cfg.auth() == null ? null : new Authenticator(cfg.auth(), consumers, passwordChecks);
+        this.auth = cfg.auth() == null ? null : new Authenticator(cfg.auth(), consumers, passwordChecks, route);
         this.rateConfig = cfg.rateLimit();
         this.limiter = rateConfig == null ? null : new LocalRateLimiter(rateConfig.limit(), rateConfig.per(),
                 rateConfig.burst());
