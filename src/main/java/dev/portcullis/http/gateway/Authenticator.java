@@ -114,6 +114,12 @@ public final class Authenticator {
                 .header(HttpHeaderNames.WWW_AUTHENTICATE, challenges));
     }
 
+    /** Whether the request's {@code Authorization} uses {@code scheme} (case-blind, RFC 9110 section 11.1). */
+    static boolean hasAuthorization(Exchange ex, String scheme) {
+        String a = ex.request().headers().get(HttpHeaderNames.AUTHORIZATION);
+        return a != null && a.regionMatches(true, 0, scheme, 0, scheme.length());
+    }
+
     /** {@code api_key}: a consumer's key in a header or a query parameter. */
     private record KeyCheck(String header, String query, ConsumerDirectory consumers) implements Check {
         @Override
@@ -165,8 +171,7 @@ public final class Authenticator {
     private record BasicCheck(Htpasswd users, String realm, ConsumerDirectory consumers) implements Check {
         @Override
         public boolean present(Exchange ex) {
-            String a = ex.request().headers().get(HttpHeaderNames.AUTHORIZATION);
-            return a != null && a.regionMatches(true, 0, "Basic", 0, 5);
+            return hasAuthorization(ex, "Basic");
         }
 
         @Override

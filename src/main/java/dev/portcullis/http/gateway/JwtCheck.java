@@ -57,8 +57,7 @@ final class JwtCheck implements Authenticator.Check {
 
     @Override
     public boolean present(Exchange ex) {
-        String a = ex.request().headers().get(HttpHeaderNames.AUTHORIZATION);
-        return a != null && a.regionMatches(true, 0, "Bearer", 0, 6);
+        return Authenticator.hasAuthorization(ex, "Bearer");
     }
 
     @Override
