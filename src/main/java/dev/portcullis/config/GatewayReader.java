@@ -23,8 +23,26 @@ final class GatewayReader {
         GatewayConfig.Auth auth = route.has("auth") ? auth(route.section("auth"), semantics) : null;
         GatewayConfig.RateLimit rateLimit = route.has("rate_limit") ? rateLimit(route.section("rate_limit"), true)
                 : null;
+        if (rateLimit != null && rateLimit.key() instanceof GatewayConfig.Consumer && auth == null
+                && route.has("rate_limit")) {
+            route.section("rate_limit").error("key", "key 'consumer' needs 'auth' on the route (the consumer is "
+                    + "who authenticated); use client_ip here");
+        }
+        if (rateLimit != null && auth != null && rateLimit.key() instanceof GatewayConfig.Header h
+                && isCredential(h.name(), auth)) {
+            route.section("rate_limit").error("key", "header " + h.name() + " carries the credentials, which 'auth' "
+                    + "removes before the limit is counted; use key: consumer");
+        }
         GatewayConfig g = new GatewayConfig(access, cors, auth, rateLimit);
         return g.isEmpty() ? GatewayConfig.NONE : g;
+    }
+
+    private static boolean isCredential(String header, GatewayConfig.Auth auth) {
+        if (header.equalsIgnoreCase("Authorization")) {
+            return true;
+        }
+        return auth.methods().stream().anyMatch(m -> m instanceof GatewayConfig.ApiKey k && k.header() != null
+                && k.header().equalsIgnoreCase(header));
     }
 
     private static GatewayConfig.Access access(Section a) {
@@ -60,8 +78,8 @@ final class GatewayReader {
         if (!c.has("allow_origins") && !c.isBad()) {
             c.missing("allow_origins");
         }
-        List<String> methods = list(c, "allow_methods", "a method", s -> {
-            if (!Values.isToken(s)) {
+        List<String> methods = list(c, "allow_methods", "a method or *", s -> {
+            if (!s.equals("*") && !Values.isToken(s)) {
                 throw new IllegalArgumentException("invalid method '" + s + "'");
             }
             return s.toUpperCase(Locale.ROOT);
@@ -79,6 +97,10 @@ final class GatewayReader {
             return s;
         });
         boolean credentials = c.bool("allow_credentials", false);
+        if (credentials && (methods.contains("*") || headers.contains("*"))) {
+            c.error("allow_credentials", "allow_credentials cannot be used with '*' in allow_methods or "
+                    + "allow_headers (the Fetch standard reads '*' literally then); list them");
+        }
         if (credentials && origins.contains("*")) {
             c.error("allow_credentials", "allow_credentials cannot be used with allow_origins '*' (the Fetch "
                     + "standard forbids it); list the origins");
@@ -100,6 +122,13 @@ final class GatewayReader {
                 || lower.chars().anyMatch(ch -> ch <= ' ' || ch == '?' || ch == '#' || ch == '@')) {
             throw new IllegalArgumentException("invalid origin '" + s + "'; expected scheme://host[:port] with no "
                     + "path, such as https://app.example.com, or *");
+        }
+        // browsers leave a scheme's default port out of Origin
+        if (lower.startsWith("https://") && lower.endsWith(":443")) {
+            return lower.substring(0, lower.length() - 4);
+        }
+        if (lower.startsWith("http://") && lower.endsWith(":80")) {
+            return lower.substring(0, lower.length() - 3);
         }
         return lower;
     }

@@ -54,6 +54,10 @@ final class RouteReader {
         RouteCacheConfig cache = CacheReader.route(route, semantics);
         CompressConfig compress = CompressReader.read(route);
         GatewayConfig gateway = GatewayReader.read(route, semantics);
+        if (gateway.auth() != null && cache != null) {
+            route.error("cache", "'cache' cannot be combined with 'auth' in this version: a shared cache would serve "
+                    + "one consumer's responses to another (a per-consumer cache key is not built yet)");
+        }
         return new RouteConfig(null, match, headers, rewrite, action, timeout, retry, mirror, cache, compress,
                 gateway);
     }

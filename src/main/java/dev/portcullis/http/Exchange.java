@@ -241,6 +241,22 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
      * Masks the values of every {@code name=...} query parameter in the URI the access log shows (a credential, such
      * as an API key, must not end up in log files); the request itself is not changed.
      */
+    /** Whether the raw query has a parameter named {@code name} (any position, no parameter count limit). */
+    public boolean rawQueryMentions(String name) {
+        String uri = rawUri;
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return false;
+        }
+        for (String part : uri.substring(q + 1).split("&", -1)) {
+            int eq = part.indexOf('=');
+            if (QueryStringDecoder.decodeComponent(eq < 0 ? part : part.substring(0, eq)).equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public void maskQueryParameterInLog(String name) {
         String uri = loggedUri();
         int q = uri.indexOf('?');
@@ -266,7 +282,8 @@ public final class Exchange implements PlaceholderSource, RequestFacts {
     public Map<String, List<String>> queryParameters() {
         if (queryParameters == null) {
             queryParameters = query == null ? Map.of()
-                    : new QueryStringDecoder(query, false).parameters();
+                    : QueryStringDecoder.builder().hasPath(false).semicolonIsNormalChar(true).build(query)
+                            .parameters();
         }
         return queryParameters;
     }

@@ -331,7 +331,7 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
                     ex.route.name(), ex.requestId, err);
             d = new GateDecision.Refuse("auth", LocalReply.jsonError(500, "authentication failed on the proxy"));
         } else if (d == GateDecision.PASS) {
-            d = gate.limit(ex);
+            d = gate.afterAuth(ex);
         }
         if (d == GateDecision.PASS) {
             resumeHeld(ex, () -> routeAction(ex));

@@ -75,6 +75,8 @@ public final class ProxyMetrics {
     private final ConcurrentMap<String, CompressionStats> compression = new ConcurrentHashMap<>();
     private RedisStats redis;
     private final ConcurrentMap<String, ForwardStats> forwardStats = new ConcurrentHashMap<>();
+    /** Kept across reloads, as route stats are: a route's consumer cap holds for the life of the process. */
+    private final ConcurrentMap<RouteKey, GatewayStats> gateways = new ConcurrentHashMap<>();
 
     private record RouteKey(String listener, String route, String upstream) {}
 
@@ -313,7 +315,8 @@ public final class ProxyMetrics {
 
     /** The gateway counters of one route (rejections by reason, requests per consumer). */
     public GatewayStats gateway(String listener, String route) {
-        return new GatewayStats(this, listener, route);
+        return gateways.computeIfAbsent(new RouteKey(listener, route, ""),
+                k -> new GatewayStats(this, k.listener(), k.route()));
     }
 
     /** Mirror outcomes of one route; the same arguments give the same instance. */

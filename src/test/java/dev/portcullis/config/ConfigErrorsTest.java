@@ -90,8 +90,7 @@ class ConfigErrorsTest {
                     tls: { self_signed: true }
                     defaults: { cache: nozone }
                     routes:
-                      - auth: { jwt: { jwks: "https://idp.example/jwks.json", secret: short } }
-                        rate_limit: { rate: 100/s, store: redis }
+                      - rate_limit: { rate: 100/s, store: redis }
                         upstream: backend
                 upstreams:
                   backend:
@@ -99,11 +98,9 @@ class ConfigErrorsTest {
                     proxy_protocol: v2
                 """)).containsExactly(
                 "t.yaml:7: listeners[0].defaults.cache: unknown cache zone 'nozone'; no cache zones are defined (top-level 'caches')",
-                "t.yaml:9: listeners[0].routes[0].auth.jwt.secret: an HMAC secret must be at least 32 bytes (HS256 "
-                        + "needs a key as long as its hash); for example 'openssl rand -hex 32'",
-                "t.yaml:10: listeners[0].routes[0].rate_limit.store: store 'redis' is not supported in this version "
+                "t.yaml:9: listeners[0].routes[0].rate_limit.store: store 'redis' is not supported in this version "
                         + "yet; use local (each instance counts on its own)",
-                "t.yaml:15: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
+                "t.yaml:14: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
     }
 
     @Test

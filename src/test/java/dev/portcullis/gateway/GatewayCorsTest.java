@@ -153,10 +153,11 @@ class GatewayCorsTest {
             assertThat(evil.headerNames()).noneMatch(n -> n.startsWith("access-control-"));
             assertThat(vary(evil)).containsOnlyOnce("origin");
 
-            // not a CORS request: untouched, the upstream's headers included
+            // not a CORS request: the upstream's headers untouched, but Vary: Origin all the same, so that no cache
+            // hands this answer to a CORS request
             Wire.Message plain = Gw.get(port, "/api", key);
             assertThat(plain.header("Access-Control-Allow-Origin")).isEqualTo("*");
-            assertThat(vary(plain)).doesNotContain("origin");
+            assertThat(vary(plain)).containsOnlyOnce("origin");
         }
     }
 
@@ -173,10 +174,9 @@ class GatewayCorsTest {
             assertThat(evil.status()).isEqualTo(401);
             assertThat(Gw.allowHeaders(evil)).isEmpty();
 
+            // the limit is by address, counted before the credentials: the two refused requests took two of three
             String key = "X-API-Key: " + MOBILE_KEY + "\r\n";
-            for (int i = 0; i < 3; i++) {
-                assertThat(Gw.get(port, "/api", key).status()).isEqualTo(200);
-            }
+            assertThat(Gw.get(port, "/api", key).status()).isEqualTo(200);
             Wire.Message limited = Gw.get(port, "/api", "Origin: " + APP + "\r\n" + key);
             Gw.assertJsonError(limited, 429, "rate limit");
             assertThat(limited.header("Access-Control-Allow-Origin")).isEqualTo(APP);

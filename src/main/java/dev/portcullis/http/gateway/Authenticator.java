@@ -69,15 +69,21 @@ public final class Authenticator {
         this.passwordChecks = passwordChecks;
     }
 
+    /**
+     * Masks API keys given in the query in what the access log shows: called first, before any check, so that a key
+     * in a request refused for its address or answered as a preflight is not logged either.
+     */
+    public void maskQueryKeys(Exchange ex) {
+        for (Check c : checks) {
+            if (c instanceof KeyCheck k && k.query() != null && ex.rawQueryMentions(k.query())) {
+                ex.maskQueryParameterInLog(k.query());
+            }
+        }
+    }
+
     public GateDecision authenticate(Exchange ex) {
         for (String h : claimHeaders) {
             ex.request().headers().remove(h); // only a verified token's claims may fill them
-        }
-        for (Check c : checks) {
-            // accepted, refused or not even looked at: a key in the query is not for log files
-            if (c instanceof KeyCheck k && k.query() != null && ex.queryParameters().containsKey(k.query())) {
-                ex.maskQueryParameterInLog(k.query());
-            }
         }
         for (Check c : checks) {
             if (c.present(ex)) {
@@ -100,10 +106,14 @@ public final class Authenticator {
                     + "' may not use this route (auth.groups)"));
         }
         if (!keepCredentials) {
-            if (by instanceof KeyCheck k) {
-                k.strip(ex);
-            } else {
-                ex.request().headers().remove(HttpHeaderNames.AUTHORIZATION);
+            // every method's credentials, not only those that were checked: an unchecked Authorization next to a
+            // good API key must not reach an upstream that might trust it
+            for (Check c : checks) {
+                if (c instanceof KeyCheck k) {
+                    k.strip(ex);
+                } else {
+                    ex.request().headers().remove(HttpHeaderNames.AUTHORIZATION);
+                }
             }
         }
         return GateDecision.PASS;
@@ -176,8 +186,11 @@ public final class Authenticator {
 
         @Override
         public GateDecision check(Exchange ex, Authenticator auth) {
-            BasicCredentials.Result r = BasicCredentials.fromHeader(
-                    ex.request().headers().get(HttpHeaderNames.AUTHORIZATION));
+            List<String> all = ex.request().headers().getAll(HttpHeaderNames.AUTHORIZATION);
+            if (all.size() != 1) {
+                return auth.unauthorized("malformed credentials: send one Authorization header");
+            }
+            BasicCredentials.Result r = BasicCredentials.fromHeader(all.get(0));
             if (!(r instanceof BasicCredentials.Valid v)) {
                 return auth.unauthorized("malformed credentials: " + ((BasicCredentials.Invalid) r).why());
             }
@@ -192,8 +205,11 @@ public final class Authenticator {
             // the verdict is applied on the request's event loop, which owns the exchange
             return new GateDecision.Pending(outcome.handleAsync((o, err) -> {
                 if (err != null) {
-                    return new GateDecision.Refuse("auth", LocalReply.jsonError(503,
-                            "too many password checks waiting; try again"));
+                    Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                            ? err.getCause() : err;
+                    return new GateDecision.Refuse("auth", cause instanceof RejectedExecutionException
+                            ? LocalReply.jsonError(503, "too many password checks waiting; try again")
+                            : LocalReply.jsonError(500, "the password could not be checked"));
                 }
                 if (o != Htpasswd.Outcome.OK) {
                     return auth.unauthorized("wrong user name or password");

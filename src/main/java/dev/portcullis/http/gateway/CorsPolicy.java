@@ -31,6 +31,7 @@ public final class CorsPolicy implements HttpFilter {
     private final boolean anyOrigin;
     private final Set<String> origins;
     private final Set<String> methods;
+    private final boolean anyMethod;
     private final String methodsValue;
     private final boolean anyHeader;
     private final Set<String> headers;
@@ -43,6 +44,7 @@ public final class CorsPolicy implements HttpFilter {
         this.anyOrigin = cfg.allowOrigins().contains("*");
         this.origins = Set.copyOf(cfg.allowOrigins());
         this.methods = Set.copyOf(cfg.allowMethods());
+        this.anyMethod = methods.contains("*");
         this.methodsValue = String.join(", ", cfg.allowMethods());
         this.anyHeader = cfg.allowHeaders().contains("*");
         this.headers = Set.copyOf(cfg.allowHeaders());
@@ -72,7 +74,7 @@ public final class CorsPolicy implements HttpFilter {
             return refuse("origin " + origin + " is not allowed by this route's cors.allow_origins");
         }
         String method = h.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD).trim();
-        if (!methods.contains(method) && !SAFELISTED_METHODS.contains(method)) {
+        if (!anyMethod && !methods.contains(method) && !SAFELISTED_METHODS.contains(method)) {
             return refuse("method " + method + " is not allowed by this route's cors.allow_methods");
         }
         String requested = h.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS);
@@ -86,7 +88,8 @@ public final class CorsPolicy implements HttpFilter {
         }
         HttpHeaders out = new DefaultHttpHeaders();
         allowOrigin(out, origin);
-        out.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, methodsValue.isEmpty() ? method : methodsValue);
+        out.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, anyMethod || methodsValue.isEmpty() ? method
+                : methodsValue);
         if (anyHeader && !asked.isEmpty()) {
             out.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, String.join(", ", asked));
         } else if (!headersValue.isEmpty()) {
@@ -108,13 +111,17 @@ public final class CorsPolicy implements HttpFilter {
     /** The response of a CORS request: the policy's headers when its origin is allowed. */
     @Override
     public void onResponse(Exchange ex, HttpResponse response) {
-        String origin = ex.request().headers().get(HttpHeaderNames.ORIGIN);
-        if (origin == null || isPreflight(ex.request())) {
+        if (isPreflight(ex.request())) {
             return;
         }
+        String origin = ex.request().headers().get(HttpHeaderNames.ORIGIN);
         HttpHeaders out = response.headers();
         if (!(anyOrigin && !credentials)) {
+            // also without Origin: a cache must not hand this answer (without CORS headers) to a CORS request
             out.add(HttpHeaderNames.VARY, "Origin");
+        }
+        if (origin == null) {
+            return;
         }
         // whatever the upstream said about CORS, the route's policy is the one that holds
         out.remove(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN);

@@ -21,6 +21,8 @@ public final class RouteGate {
     private final GatewayConfig.RateLimit rateConfig;
     private final LocalRateLimiter limiter;
     private final dev.portcullis.observe.GatewayStats stats;
+    /** The limit's key does not depend on who authenticated: counted first (see {@link #check}). */
+    private final boolean limitsBeforeAuth;
 
     /**
      * @throws dev.portcullis.auth.Htpasswd.InvalidFileException for an unusable htpasswd file
@@ -38,6 +40,7 @@ public final class RouteGate {
         this.rateConfig = cfg.rateLimit();
         this.limiter = rateConfig == null ? null : new LocalRateLimiter(rateConfig.limit(), rateConfig.per(),
                 rateConfig.burst());
+        this.limitsBeforeAuth = rateConfig != null && !(rateConfig.key() instanceof GatewayConfig.Consumer);
     }
 
     /** The route's gateway counters. */
@@ -76,12 +79,24 @@ public final class RouteGate {
 
     /** The checks up to and including authentication; then {@link #limit} (after a pending auth too). */
     public GateDecision check(Exchange ex) {
+        if (auth != null) {
+            auth.maskQueryKeys(ex);
+        }
         if (!allowed(ex.clientAddress())) {
             return new GateDecision.Refuse("access", LocalReply.jsonError(403, "client " + ex.clientIp()
                     + " may not use this route (access)"));
         }
         if (cors != null && CorsPolicy.isPreflight(ex.request())) {
             return cors.preflight(ex);
+        }
+        if (limitsBeforeAuth) {
+            // counted before credentials are checked: failed logins count too, and a flood of wrong passwords
+            // is refused before it reaches the password-check threads
+            GateDecision d = limit(ex);
+            if (d != GateDecision.PASS || auth == null) {
+                return d;
+            }
+            return auth.authenticate(ex);
         }
         if (auth != null) {
             GateDecision d = auth.authenticate(ex);
@@ -90,6 +105,11 @@ public final class RouteGate {
             }
         }
         return limit(ex);
+    }
+
+    /** After an authentication that had to wait: the limit, unless it was counted before. */
+    public GateDecision afterAuth(Exchange ex) {
+        return limitsBeforeAuth ? GateDecision.PASS : limit(ex);
     }
 
     /** {@code rate_limit}: the request counts against its key's bucket; 429 when the bucket is empty. */
@@ -121,16 +141,40 @@ public final class RouteGate {
     private String key(Exchange ex) {
         GatewayConfig.RateKey k = rateConfig.key();
         if (k instanceof GatewayConfig.ClientIp) {
-            return ex.clientIp();
+            return clientKey(ex.clientAddress());
         }
         if (k instanceof GatewayConfig.Consumer) {
             Consumer c = ex.consumer();
-            return c != null ? "consumer:" + c.name() : "ip:" + ex.clientIp();
+            return c != null ? "consumer:" + c.name() : clientKey(ex.clientAddress());
         }
         if (k instanceof GatewayConfig.Header h) {
-            return ex.request().headers().get(h.name());
+            String v = ex.request().headers().get(h.name());
+            // a long value is kept as its hash: the bucket table's memory does not grow with what clients send
+            return v == null || v.length() <= MAX_KEY_CHARS ? v : sha256(v);
         }
         return "route";
+    }
+
+    static final int MAX_KEY_CHARS = 64;
+
+    /**
+     * An IPv4 client by its address; an IPv6 client by its /64, the block one subscriber gets (anything finer
+     * would let a client take a fresh bucket per address of its block).
+     */
+    static String clientKey(byte[] address) {
+        if (address.length == 16) {
+            return "v6:" + java.util.HexFormat.of().formatHex(address, 0, 8);
+        }
+        return io.netty.util.NetUtil.bytesToIpAddress(address);
+    }
+
+    private static String sha256(String v) {
+        try {
+            return "h:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private boolean allowed(byte[] address) {
