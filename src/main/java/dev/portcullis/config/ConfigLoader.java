@@ -137,6 +137,7 @@ public final class ConfigLoader {
         semantics.checkCaches(caches.keySet());
         List<ConsumerConfig> consumers = ConsumersReader.read(top);
         semantics.checkConsumers(consumers);
+        semantics.checkRedisStores(top.has("redis"));
         if (!errors.isEmpty()) {
             return null;
         }

@@ -103,8 +103,16 @@ public record GatewayConfig(Access access, Cors cors, Auth auth, RateLimit rateL
      * @param burst  requests that may come at once above the steady rate (default: the rate's count)
      * @param store  where the buckets live
      */
-    public record RateLimit(RateKey key, long limit, Duration per, long burst, Store store) {
+    public record RateLimit(RateKey key, long limit, Duration per, long burst, Store store,
+                            OnRedisError onRedisError) {
         public enum Store { LOCAL, REDIS }
+
+        /** With {@code store: redis}, what a request gets when Redis cannot answer in time. */
+        public enum OnRedisError { ALLOW, DENY }
+
+        public RateLimit(RateKey key, long limit, Duration per, long burst, Store store) {
+            this(key, limit, per, burst, store, OnRedisError.ALLOW);
+        }
     }
 
     /** What a rate limit counts by. */

@@ -21,7 +21,7 @@ final class GatewayReader {
         GatewayConfig.Access access = route.has("access") ? access(route.section("access")) : null;
         GatewayConfig.Cors cors = route.has("cors") ? cors(route.section("cors")) : null;
         GatewayConfig.Auth auth = route.has("auth") ? auth(route.section("auth"), semantics) : null;
-        GatewayConfig.RateLimit rateLimit = route.has("rate_limit") ? rateLimit(route.section("rate_limit"), true)
+        GatewayConfig.RateLimit rateLimit = route.has("rate_limit") ? rateLimit(route.section("rate_limit"), true, semantics)
                 : null;
         if (rateLimit != null && rateLimit.key() instanceof GatewayConfig.Consumer && auth == null
                 && route.has("rate_limit")) {
@@ -294,9 +294,9 @@ final class GatewayReader {
      *
      * @param withKey whether {@code key} is read (a route's) or refused (a consumer's)
      */
-    static GatewayConfig.RateLimit rateLimit(Section r, boolean withKey) {
-        r.keys(withKey ? List.of("key", "rate", "burst", "store") : List.of("rate", "burst"),
-                withKey ? List.of("on_redis_error") : List.of());
+    static GatewayConfig.RateLimit rateLimit(Section r, boolean withKey, Semantics semantics) {
+        r.keys(withKey ? List.of("key", "rate", "burst", "store", "on_redis_error") : List.of("rate", "burst"),
+                List.of());
         GatewayConfig.RateKey key = new GatewayConfig.ClientIp();
         if (withKey) {
             key = r.parse("key", key, "a rate limit key", GatewayReader::rateKey);
@@ -324,10 +324,21 @@ final class GatewayReader {
         if (withKey) {
             store = r.parse("store", store, "local or redis", s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
                 case "local" -> GatewayConfig.RateLimit.Store.LOCAL;
-                case "redis" -> throw new IllegalArgumentException("store 'redis' is not supported in this version "
-                        + "yet; use local (each instance counts on its own)");
+                case "redis" -> GatewayConfig.RateLimit.Store.REDIS;
                 default -> throw new IllegalArgumentException("unknown store '" + s + "'; expected local or redis");
             });
+        }
+        GatewayConfig.RateLimit.OnRedisError onError = r.parse("on_redis_error",
+                GatewayConfig.RateLimit.OnRedisError.ALLOW, "allow or deny", s -> switch (s.trim().toLowerCase(Locale.ROOT)) {
+                    case "allow" -> GatewayConfig.RateLimit.OnRedisError.ALLOW;
+                    case "deny" -> GatewayConfig.RateLimit.OnRedisError.DENY;
+                    default -> throw new IllegalArgumentException("unknown value '" + s + "'; expected allow or deny");
+                });
+        if (r.has("on_redis_error") && store != GatewayConfig.RateLimit.Store.REDIS) {
+            r.error("on_redis_error", "'on_redis_error' applies only with store: redis");
+        }
+        if (store == GatewayConfig.RateLimit.Store.REDIS && semantics != null) {
+            semantics.redisStore(r.line("store"), r.path("store"));
         }
         if (rate == null) {
             return null;
@@ -337,7 +348,7 @@ final class GatewayReader {
                     + "more than 70 years to refill; lower it");
             return null;
         }
-        return new GatewayConfig.RateLimit(key, rate[0], per, burst, store);
+        return new GatewayConfig.RateLimit(key, rate[0], per, burst, store, onError);
     }
 
     private static GatewayConfig.RateKey rateKey(String s) {

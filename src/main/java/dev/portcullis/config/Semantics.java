@@ -67,6 +67,22 @@ final class Semantics {
         cacheRefs.add(new Located(zone, line, path));
     }
 
+    private final List<Located> redisStores = new ArrayList<>();
+
+    /** A route's {@code rate_limit.store: redis}: the top-level {@code redis} must be there. */
+    void redisStore(int line, String path) {
+        redisStores.add(new Located("redis", line, path));
+    }
+
+    void checkRedisStores(boolean hasRedis) {
+        if (!hasRedis) {
+            for (Located ref : redisStores) {
+                errors.at(ref.line(), ref.path(), "store 'redis' needs the top-level 'redis' (url or cluster); "
+                        + "without it use store: local");
+            }
+        }
+    }
+
     /** A route's {@code auth.groups} entry. */
     void groupRef(String group, int line, String path) {
         groupRefs.add(new Located(group, line, path));

@@ -327,11 +327,9 @@ public final class HttpProxyHandler extends ChannelDuplexHandler {
         }
         GateDecision d = verdict;
         if (err != null) {
-            log.error("listener {}: route {}: authentication failed unexpectedly (request id {})", listener.name(),
+            log.error("listener {}: route {}: the gateway checks failed unexpectedly (request id {})", listener.name(),
                     ex.route.name(), ex.requestId, err);
-            d = new GateDecision.Refuse("auth", LocalReply.jsonError(500, "authentication failed on the proxy"));
-        } else if (d == GateDecision.PASS) {
-            d = gate.afterAuth(ex);
+            d = new GateDecision.Refuse("auth", LocalReply.jsonError(500, "the request could not be checked"));
         }
         if (d == GateDecision.PASS) {
             resumeHeld(ex, () -> routeAction(ex));

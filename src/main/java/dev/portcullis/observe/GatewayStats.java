@@ -21,6 +21,7 @@ public final class GatewayStats {
     private final String route;
     private final Map<String, CounterDataPoint> rejected = new ConcurrentHashMap<>();
     private final Map<String, ConsumerSeries> consumers = new ConcurrentHashMap<>();
+    private final Map<String, CounterDataPoint> redisErrors = new ConcurrentHashMap<>();
 
     private record ConsumerSeries(CounterDataPoint[] byStatusClass, DistributionDataPoint duration) {}
 
@@ -33,6 +34,12 @@ public final class GatewayStats {
     /** @param reason a fixed token: access, cors, auth, group, rate_limit */
     public void rejected(String reason) {
         rejected.computeIfAbsent(reason, r -> metrics.gatewayRejected.labelValues(listener, route, r)).inc();
+    }
+
+    /** {@code store: redis} could not answer; the request was let through ({@code allow}) or refused. */
+    public void redisError(boolean allowed) {
+        String outcome = allowed ? "allowed" : "denied";
+        redisErrors.computeIfAbsent(outcome, o -> metrics.gatewayRedisErrors.labelValues(listener, route, o)).inc();
     }
 
     /** One finished request of an authenticated consumer. */

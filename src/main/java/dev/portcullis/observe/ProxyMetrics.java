@@ -51,6 +51,7 @@ public final class ProxyMetrics {
     final Counter forwardTunnelBytes;
     final Counter forwardIntercepts;
     final Counter gatewayRejected;
+    final Counter gatewayRedisErrors;
     final Counter consumerRequests;
     final Histogram consumerDuration;
     final Gauge activeWebSockets;
@@ -229,6 +230,13 @@ public final class ProxyMetrics {
                 .help("Requests a route's gateway checks answered itself, by reason (access, cors, auth, group, "
                         + "rate_limit)")
                 .labelNames("listener", "route", "reason")
+                .withoutExemplars()
+                .register(registry);
+        gatewayRedisErrors = Counter.builder()
+                .name("portcullis_gateway_rate_limit_redis_errors_total")
+                .help("Rate limit decisions that Redis could not make (store: redis), by what on_redis_error did "
+                        + "(allowed, denied)")
+                .labelNames("listener", "route", "outcome")
                 .withoutExemplars()
                 .register(registry);
         consumerRequests = Counter.builder()

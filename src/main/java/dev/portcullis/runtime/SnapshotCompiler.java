@@ -104,7 +104,7 @@ public final class SnapshotCompiler {
             List<RouteTable.Entry<CompiledRoute>> entries = new ArrayList<>();
             for (RouteConfig r : l.routes()) {
                 entries.add(new RouteTable.Entry<>(compileRoute(l.name(), r, upstreams, zones, metrics, consumers,
-                        errors, file), r.match()));
+                        errors, file, redis), r.match()));
             }
             ForwardRuntime forward = l.forward() == null ? null : forward(l, zones, metrics, file, errors);
             // the distinct caches (by zone and key shape) an unsafe request on this listener invalidates in
@@ -278,13 +278,13 @@ public final class SnapshotCompiler {
     private static CompiledRoute compileRoute(String listener, RouteConfig r, Map<String, Upstream> upstreams,
                                               Map<String, CacheZone> zones, ProxyMetrics metrics,
                                               ConsumerDirectory consumers, List<ConfigError> errors,
-                                              String file) {
+                                              String file, RedisClients redis) {
         List<HttpFilter> filters = new ArrayList<>();
         RouteGate gate = null;
         if (!r.gateway().isEmpty()) {
             try {
                 gate = new RouteGate(listener + "/" + r.name(), r.gateway(), consumers, ForwardRuntime.authExecutor(),
-                        metrics.gateway(listener, r.name()));
+                        metrics.gateway(listener, r.name()), redis);
                 filters.addAll(gate.responseFilters());
             } catch (dev.portcullis.auth.Htpasswd.InvalidFileException e) {
                 for (dev.portcullis.auth.Htpasswd.Problem p : e.problems()) {

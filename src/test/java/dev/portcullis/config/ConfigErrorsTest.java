@@ -98,8 +98,6 @@ class ConfigErrorsTest {
                     proxy_protocol: v2
                 """)).containsExactly(
                 "t.yaml:7: listeners[0].defaults.cache: unknown cache zone 'nozone'; no cache zones are defined (top-level 'caches')",
-                "t.yaml:9: listeners[0].routes[0].rate_limit.store: store 'redis' is not supported in this version "
-                        + "yet; use local (each instance counts on its own)",
                 "t.yaml:14: upstreams.backend.proxy_protocol: 'proxy_protocol' is not supported in this version yet");
     }
 

@@ -129,14 +129,17 @@ class GatewayConfigTest {
     }
 
     @Test
-    void jwtNeedsKeysAndARedisStoreIsRefusedAsNotSupportedYet() {
+    void jwtNeedsKeysAndARedisStoreNeedsRedis() {
         assertThat(routeErrors("auth: { jwt: { issuer: x } }")).containsExactly(
                 "t.yaml:9: listeners[0].routes[0].auth.jwt: 'jwt' needs 'jwks' (a URL or a file) or 'secret'");
         assertThat(routeErrors("auth: { any_of: [ { api_key: {} }, { jwt: { secret: short } } ] }")).singleElement()
                 .asString().contains("auth.any_of[1].jwt.secret: an HMAC secret must be at least 32 bytes");
         assertThat(routeErrors("rate_limit: { rate: 10/s, store: redis }")).containsExactly(
-                "t.yaml:9: listeners[0].routes[0].rate_limit.store: store 'redis' is not supported in this version "
-                        + "yet; use local (each instance counts on its own)");
+                "t.yaml:9: listeners[0].routes[0].rate_limit.store: store 'redis' needs the top-level 'redis' (url or "
+                        + "cluster); without it use store: local");
+        assertThat(routeErrors("rate_limit: { rate: 10/s, on_redis_error: deny }")).containsExactly(
+                "t.yaml:9: listeners[0].routes[0].rate_limit.on_redis_error: 'on_redis_error' applies only with "
+                        + "store: redis");
         assertThat(errors(yaml("""
                 consumers:
                   - { name: mobile, api_keys: ["0123456789abcdef0123"], rate_limit: { rate: 5/s }, quota: {} }

@@ -64,6 +64,10 @@ public final class LocalRateLimiter {
 
     /** The policy for {@code RateLimit-Policy}: {@code N;w=SECONDS}. */
     public String policy() {
+        return policy(limit, per, burst);
+    }
+
+    static String policy(long limit, Duration per, long burst) {
         return limit + ";w=" + per.toSeconds() + (burst != limit ? ";burst=" + burst : "");
     }
 }

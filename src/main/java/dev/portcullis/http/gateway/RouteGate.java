@@ -20,6 +20,9 @@ public final class RouteGate {
     private final Authenticator auth;
     private final GatewayConfig.RateLimit rateConfig;
     private final LocalRateLimiter limiter;
+    /** {@code store: redis}: the limit shared by every instance; null for a local one. */
+    private final RedisRateLimiter shared;
+    private final String policy;
     private final dev.portcullis.observe.GatewayStats stats;
     /** The limit's key does not depend on who authenticated: counted first (see {@link #check}). */
     private final boolean limitsBeforeAuth;
@@ -29,7 +32,7 @@ public final class RouteGate {
      * @throws IllegalArgumentException for an unusable JWKS file
      */
     public RouteGate(String route, GatewayConfig cfg, ConsumerDirectory consumers, Executor passwordChecks,
-                     dev.portcullis.observe.GatewayStats stats) {
+                     dev.portcullis.observe.GatewayStats stats, dev.portcullis.redis.RedisClients redis) {
         this.stats = stats;
         this.allow = cfg.access() == null ? new Cidr[0] : cfg.access().allow().stream().map(Cidr::parse)
                 .toArray(Cidr[]::new);
@@ -38,7 +41,14 @@ public final class RouteGate {
         this.cors = cfg.cors() == null ? null : new CorsPolicy(cfg.cors());
         this.auth = cfg.auth() == null ? null : new Authenticator(cfg.auth(), consumers, passwordChecks, route);
         this.rateConfig = cfg.rateLimit();
-        this.limiter = rateConfig == null ? null : new LocalRateLimiter(rateConfig.limit(), rateConfig.per(),
+        // no Redis client when the config is only checked (validate): a local limiter stands in, never used
+        boolean redisStore = rateConfig != null && rateConfig.store() == GatewayConfig.RateLimit.Store.REDIS
+                && redis != null;
+        this.limiter = rateConfig == null || redisStore ? null : new LocalRateLimiter(rateConfig.limit(),
+                rateConfig.per(), rateConfig.burst());
+        this.shared = redisStore ? new RedisRateLimiter(redis, route, rateConfig.limit(), rateConfig.per(),
+                rateConfig.burst()) : null;
+        this.policy = rateConfig == null ? null : LocalRateLimiter.policy(rateConfig.limit(), rateConfig.per(),
                 rateConfig.burst());
         this.limitsBeforeAuth = rateConfig != null && !(rateConfig.key() instanceof GatewayConfig.Consumer);
     }
@@ -59,7 +69,7 @@ public final class RouteGate {
         if (cors != null) {
             out.add(cors);
         }
-        if (limiter != null) {
+        if (rateConfig != null) {
             out.add(new dev.portcullis.http.filter.HttpFilter() {
                 @Override
                 public dev.portcullis.http.filter.Phase phase() {
@@ -92,44 +102,76 @@ public final class RouteGate {
         if (limitsBeforeAuth) {
             // counted before credentials are checked: failed logins count too, and a flood of wrong passwords
             // is refused before it reaches the password-check threads
-            GateDecision d = limit(ex);
-            if (d != GateDecision.PASS || auth == null) {
-                return d;
-            }
-            return auth.authenticate(ex);
+            return then(limit(ex), () -> auth == null ? GateDecision.PASS : auth.authenticate(ex));
         }
-        if (auth != null) {
-            GateDecision d = auth.authenticate(ex);
-            if (d != GateDecision.PASS) {
-                return d;
-            }
-        }
-        return limit(ex);
+        return then(auth == null ? GateDecision.PASS : auth.authenticate(ex), () -> limit(ex));
     }
 
-    /** After an authentication that had to wait: the limit, unless it was counted before. */
-    public GateDecision afterAuth(Exchange ex) {
-        return limitsBeforeAuth ? GateDecision.PASS : limit(ex);
+    /**
+     * {@code first}, then {@code next} when it passes: the final decision at once when neither waits, else one
+     * {@link GateDecision.Pending} for it. Waiting steps complete on the exchange's event loop, so {@code next}
+     * runs there too.
+     */
+    private static GateDecision then(GateDecision first, java.util.function.Supplier<GateDecision> next) {
+        if (first == GateDecision.PASS) {
+            return next.get();
+        }
+        if (first instanceof GateDecision.Pending p) {
+            return new GateDecision.Pending(p.decision().thenCompose(d -> d == GateDecision.PASS ? future(next.get())
+                    : java.util.concurrent.CompletableFuture.completedFuture(d)));
+        }
+        return first;
+    }
+
+    private static java.util.concurrent.CompletableFuture<GateDecision> future(GateDecision d) {
+        return d instanceof GateDecision.Pending p ? p.decision()
+                : java.util.concurrent.CompletableFuture.completedFuture(d);
     }
 
     /** {@code rate_limit}: the request counts against its key's bucket; 429 when the bucket is empty. */
     public GateDecision limit(Exchange ex) {
-        if (limiter == null) {
+        if (limiter == null && shared == null) {
             return GateDecision.PASS;
         }
         String key = key(ex);
         if (key == null) {
             return GateDecision.PASS; // header:NAME without the header: nothing to count it by
         }
-        LocalRateLimiter.Decision d = limiter.acquire(key, System.nanoTime());
+        if (shared != null) {
+            return new GateDecision.Pending(shared.acquire(key).handleAsync((d, err) -> err != null
+                    ? redisFailed(ex, err) : decided(ex, d), ex.executor()));
+        }
+        return decided(ex, limiter.acquire(key, System.nanoTime()));
+    }
+
+    /** Redis did not answer: {@code on_redis_error} decides, counted and logged (at most every 30 s). */
+    private GateDecision redisFailed(Exchange ex, Throwable err) {
+        boolean allow = rateConfig.onRedisError() == GatewayConfig.RateLimit.OnRedisError.ALLOW;
+        stats.redisError(allow);
+        Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                ? err.getCause() : err;
+        REDIS_WARNINGS.warn("route {}: the shared rate limit could not be checked in Redis ({}); requests are {} "
+                + "(rate_limit.on_redis_error: {}) until it answers again", ex.route().name(), c.toString(),
+                allow ? "let through unlimited" : "refused with 503", allow ? "allow" : "deny");
+        if (allow) {
+            return GateDecision.PASS;
+        }
+        return new GateDecision.Refuse("rate_limit", LocalReply.jsonError(503,
+                "the rate limit cannot be checked now; try again"));
+    }
+
+    private static final dev.portcullis.redis.RateLimitedLog REDIS_WARNINGS = new dev.portcullis.redis.RateLimitedLog(
+            org.slf4j.LoggerFactory.getLogger(RouteGate.class), java.time.Duration.ofSeconds(30));
+
+    private GateDecision decided(Exchange ex, LocalRateLimiter.Decision d) {
         if (d.allowed()) {
-            ex.rateLimit(d, limiter.policy());
+            ex.rateLimit(d, policy);
             return GateDecision.PASS;
         }
         LocalReply r = LocalReply.jsonError(429, "rate limit of " + rateConfig.limit() + " requests per "
                 + per() + " exceeded; retry in " + d.retryAfterSeconds() + " s")
                 .header(HttpHeaderNames.RETRY_AFTER, Long.toString(d.retryAfterSeconds()));
-        RateLimitHeaders.add(r, d, limiter.policy());
+        RateLimitHeaders.add(r, d, policy);
         return new GateDecision.Refuse("rate_limit", r);
     }
 
