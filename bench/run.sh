@@ -33,6 +33,10 @@ fi
 if [ "${1:-}" = forward ]; then
   command -v squid >/dev/null || missing+=(squid)
 fi
+if [ "${1:-}" = gateway ]; then
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v openssl >/dev/null || missing+=(openssl)
+fi
 if ((${#missing[@]})); then
   echo "[bench] installing: ${missing[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -88,6 +92,9 @@ elif [ "${1:-}" = compress ]; then
 elif [ "${1:-}" = forward ]; then
   shift
   python3 bench/forward_bench.py "$@"   # forward GETs and CONNECT tunnels beside Squid (bench/README.md)
+elif [ "${1:-}" = gateway ]; then
+  shift
+  python3 bench/gateway_bench.py "$@"   # the cost of JWT auth and rate limits, local and through Redis (bench/README.md)
 else
   python3 bench/bench.py "$@"
 fi

@@ -100,7 +100,8 @@ public final class Htpasswd {
         this.dummy = dummy;
         this.verified = ttl.isZero() || cacheSize == 0
                 ? null
-                : Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(cacheSize).build();
+                : Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(cacheSize)
+                        .executor(Runnable::run).build(); // maintenance on the caller: no common-pool wake-ups
         this.cacheKeySecret = new byte[32];
         new SecureRandom().nextBytes(cacheKeySecret);
     }

@@ -60,7 +60,7 @@ public final class ForwardRuntime {
     private final ForwardParent parent;
     /** {@code intercept_tls}: the CA and the origins' TLS; null when tunnels are relayed untouched. */
     private final TlsInterception interception;
-    private final Cache<String, Upstream> destinations = Caffeine.newBuilder().maximumSize(MAX_DESTINATIONS)
+    private final Cache<String, Upstream> destinations = Caffeine.newBuilder().maximumSize(MAX_DESTINATIONS).executor(Runnable::run)
             .expireAfterAccess(Duration.ofMinutes(10)).build();
 
     /** @param interception built from {@code config.interceptTls()} (see SnapshotCompiler); null when it is off */

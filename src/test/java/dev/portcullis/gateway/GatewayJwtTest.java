@@ -225,6 +225,24 @@ class GatewayJwtTest {
     }
 
     @Test
+    void aVerifiedTokenIsRememberedButItsExpiryStillHolds() throws Exception {
+        try (TestProxy p = proxy("jwks: '" + jwksUrl() + "', clock_skew: 0s, forward_claims: { sub: X-User-Id }")) {
+            int port = p.port("web");
+            String token = rs256(claims("carol").expirationTime(new Date(System.currentTimeMillis() + 2_000)).build());
+            for (int i = 0; i < 3; i++) { // the first verifies the signature, the others find the token remembered
+                assertThat(get(port, token, "X-User-Id: mallory\r\n").status()).isEqualTo(200);
+                assertThat(be.seen.poll().header("X-User-Id")).isEqualTo("carol");
+            }
+            Thread.sleep(2_200);
+            Gw.assertJsonError(get(port, token, ""), 401, "token expired");
+            // a token that differs in one signature character is not the remembered one
+            String tampered = token.substring(0, token.length() - 2) + (token.endsWith("A") ? "B" : "A")
+                    + token.charAt(token.length() - 1);
+            assertThat(get(port, tampered, "").status()).isEqualTo(401);
+        }
+    }
+
+    @Test
     void aJwksUrlThatNeverAnswersGets503AndTheProxyServesOn() throws Exception {
         try (TestProxy p = proxy("jwks: 'http://127.0.0.1:9/jwks.json'")) {
             int port = p.port("web");

@@ -39,6 +39,22 @@ final class JwtCheck implements Authenticator.Check {
     private final byte[] secret;
     private final ConsumerDirectory consumers;
     private final long skewMillis;
+    /**
+     * Tokens already verified, by their whole text (signature included, so only the same signed token finds its
+     * entry): a client sends the same token on every request until it expires, and verifying an RS256 signature
+     * costs far more than proxying the request. An entry keeps what was checked once (signature, issuer,
+     * audience); the times are checked again on every use. Kept {@link #VERIFIED_FOR} at most, so a key withdrawn
+     * from the JWKS stops being honoured within that.
+     */
+    private final com.github.benmanes.caffeine.cache.Cache<String, Verified> verified =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(VERIFIED_TOKENS)
+                    .executor(Runnable::run) // maintenance here, not a common-pool wake-up per few requests
+                    .expireAfterWrite(VERIFIED_FOR).build();
+    static final int VERIFIED_TOKENS = 10_000;
+    static final java.time.Duration VERIFIED_FOR = java.time.Duration.ofMinutes(5);
+
+    /** What a verified token said: its consumer, its times, the header values its claims fill. */
+    private record Verified(String consumer, long expMillis, long nbfMillis, Map<String, String> headers) {}
 
     /** @throws IllegalArgumentException for a JWKS file that cannot be used */
     JwtCheck(GatewayConfig.Jwt cfg, ConsumerDirectory consumers, String route) {
@@ -71,6 +87,10 @@ final class JwtCheck implements Authenticator.Check {
         String token = value.length() > 7 && value.charAt(6) == ' ' ? value.substring(7).trim() : "";
         if (token.isEmpty()) {
             return auth.unauthorized("malformed credentials: send one 'Authorization: Bearer TOKEN'");
+        }
+        Verified known = verified.getIfPresent(token);
+        if (known != null) {
+            return accept(ex, auth, known);
         }
         SignedJWT jwt;
         try {
@@ -119,18 +139,11 @@ final class JwtCheck implements Authenticator.Check {
         } catch (ParseException e) {
             return auth.unauthorized("malformed token: its claims are not a JSON object");
         }
-        long now = System.currentTimeMillis();
         Date exp = claims.getExpirationTime();
         if (exp == null) {
             return auth.unauthorized("token has no expiry (exp)");
         }
-        if (now > exp.getTime() + skewMillis) {
-            return auth.unauthorized("token expired");
-        }
         Date nbf = claims.getNotBeforeTime();
-        if (nbf != null && now + skewMillis < nbf.getTime()) {
-            return auth.unauthorized("token not valid yet (nbf)");
-        }
         if (cfg.issuer() != null && !cfg.issuer().equals(claims.getIssuer())) {
             return auth.unauthorized("wrong token issuer");
         }
@@ -142,16 +155,32 @@ final class JwtCheck implements Authenticator.Check {
         if (subject == null || subject.toString().isBlank()) {
             return auth.unauthorized("token has no '" + cfg.consumerClaim() + "' claim");
         }
-        String name = subject.toString();
-        Consumer c = consumers.byName(name);
-        GateDecision d = auth.accepted(ex, c != null ? c : new Consumer(name, Set.of()), this);
-        if (d == GateDecision.PASS) {
-            for (Map.Entry<String, String> e : cfg.forwardClaims().entrySet()) {
-                String text = headerValue(claims.getClaim(e.getKey()));
-                if (text != null && text.chars().noneMatch(ch -> ch < 0x20 && ch != '\t' || ch == 0x7f)) {
-                    ex.request().headers().set(e.getValue(), text);
-                }
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, String> e : cfg.forwardClaims().entrySet()) {
+            String text = headerValue(claims.getClaim(e.getKey()));
+            if (text != null && text.chars().noneMatch(ch -> ch < 0x20 && ch != '\t' || ch == 0x7f)) {
+                headers.put(e.getValue(), text);
             }
+        }
+        Verified v = new Verified(subject.toString(), exp.getTime(), nbf == null ? Long.MIN_VALUE : nbf.getTime(),
+                Map.copyOf(headers));
+        verified.put(token, v);
+        return accept(ex, auth, v);
+    }
+
+    /** A verified token, checked against the clock now: its consumer passes on, with its claims' headers. */
+    private GateDecision accept(Exchange ex, Authenticator auth, Verified v) {
+        long now = System.currentTimeMillis();
+        if (now > v.expMillis() + skewMillis) {
+            return auth.unauthorized("token expired");
+        }
+        if (v.nbfMillis() != Long.MIN_VALUE && now + skewMillis < v.nbfMillis()) {
+            return auth.unauthorized("token not valid yet (nbf)");
+        }
+        Consumer c = consumers.byName(v.consumer());
+        GateDecision d = auth.accepted(ex, c != null ? c : new Consumer(v.consumer(), Set.of()), this);
+        if (d == GateDecision.PASS) {
+            v.headers().forEach((name, value) -> ex.request().headers().set(name, value));
         }
         return d;
     }
