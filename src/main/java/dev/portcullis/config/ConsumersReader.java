@@ -25,7 +25,7 @@ final class ConsumersReader {
             if (c.isBad()) {
                 continue;
             }
-            c.keys(List.of("name", "api_keys", "groups"), List.of("rate_limit", "quota"));
+            c.keys(List.of("name", "api_keys", "groups", "rate_limit"), List.of("quota"));
             String name = c.requiredString("name");
             if (name != null && !Values.isName(name)) {
                 c.error("name", "invalid consumer name '" + name + "'; use letters, digits, '_', '.' and '-'");
@@ -65,8 +65,10 @@ final class ConsumersReader {
                     groups.add(group);
                 }
             }
+            GatewayConfig.RateLimit limit = c.has("rate_limit")
+                    ? GatewayReader.rateLimit(c.section("rate_limit"), false, null) : null;
             if (name != null) {
-                out.add(new ConsumerConfig(name, List.copyOf(keys), List.copyOf(groups)));
+                out.add(new ConsumerConfig(name, List.copyOf(keys), List.copyOf(groups), limit));
             }
         }
         return List.copyOf(out);

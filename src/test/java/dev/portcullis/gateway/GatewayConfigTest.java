@@ -142,10 +142,10 @@ class GatewayConfigTest {
                         + "store: redis");
         assertThat(errors(yaml("""
                 consumers:
-                  - { name: mobile, api_keys: ["0123456789abcdef0123"], rate_limit: { rate: 5/s }, quota: {} }
+                  - { name: mobile, api_keys: ["0123456789abcdef0123"], rate_limit: { rate: 5/s, key: route }, quota: {} }
                 """, ""))).containsExactly(
-                "t.yaml:2: consumers[0].rate_limit: 'rate_limit' is not supported in this version yet",
-                "t.yaml:2: consumers[0].quota: 'quota' is not supported in this version yet");
+                "t.yaml:2: consumers[0].quota: 'quota' is not supported in this version yet",
+                "t.yaml:2: consumers[0].rate_limit.key: unknown key 'key'; expected one of: rate, burst");
     }
 
     @Test

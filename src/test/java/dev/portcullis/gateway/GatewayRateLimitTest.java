@@ -61,6 +61,41 @@ class GatewayRateLimitTest {
     }
 
     @Test
+    void aConsumersOwnLimitHoldsOnEveryRouteThatAuthenticatesIt() throws Exception {
+        try (TestProxy p = TestProxy.start("""
+                consumers:
+                  - { name: mobile, api_keys: ["%s"], rate_limit: { rate: 3/m } }
+                  - { name: web, api_keys: ["%s"] }
+                listeners:
+                  - name: web
+                    bind: 127.0.0.1:0
+                    routes:
+                      - match: { path_prefix: /a }
+                        upstream: be
+                        auth: { api_key: {} }
+                      - match: { path_prefix: /b }
+                        upstream: be
+                        auth: { api_key: {} }
+                upstreams:
+                  be: { endpoints: [%s] }
+                """.formatted(MOBILE_KEY, WEB_KEY, be.address()))) {
+            int port = p.port("web");
+            String mobile = "X-API-Key: " + MOBILE_KEY + "\r\n";
+            assertThat(Gw.get(port, "/a", mobile).status()).isEqualTo(200);
+            assertThat(Gw.get(port, "/b", mobile).status()).isEqualTo(200);
+            assertThat(Gw.get(port, "/a", mobile).status()).isEqualTo(200);
+            Wire.Message over = Gw.get(port, "/b", mobile);
+            Gw.assertJsonError(over, 429, "consumer 'mobile' is over its rate limit of 3 requests");
+            assertThat(over.header("Retry-After")).isEqualTo("20");
+            assertThat(over.header("RateLimit-Policy")).isEqualTo("3;w=60");
+            // another consumer, without a limit of its own, is not held back
+            for (int i = 0; i < 5; i++) {
+                assertThat(Gw.get(port, "/a", "X-API-Key: " + WEB_KEY + "\r\n").status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
     void rejectionsAndEachConsumersRequestsAreInTheMetrics() throws Exception {
         try (TestProxy p = proxy("name: orders\nauth: { api_key: {}, groups: [partners] }\n"
                 + "rate_limit: { key: consumer, rate: 2/m, burst: 2 }")) {

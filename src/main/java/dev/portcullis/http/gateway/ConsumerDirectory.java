@@ -26,7 +26,8 @@ public final class ConsumerDirectory {
 
     public ConsumerDirectory(List<ConsumerConfig> consumers) {
         for (ConsumerConfig c : consumers) {
-            Consumer consumer = new Consumer(c.name(), Set.copyOf(c.groups()));
+            Consumer consumer = new Consumer(c.name(), Set.copyOf(c.groups()), c.rateLimit() == null ? null
+                    : new LocalRateLimiter(c.rateLimit().limit(), c.rateLimit().per(), c.rateLimit().burst()));
             byName.put(c.name(), consumer);
             for (String key : c.apiKeys()) {
                 byte[] h = sha256(key);

@@ -102,9 +102,30 @@ public final class RouteGate {
         if (limitsBeforeAuth) {
             // counted before credentials are checked: failed logins count too, and a flood of wrong passwords
             // is refused before it reaches the password-check threads
-            return then(limit(ex), () -> auth == null ? GateDecision.PASS : auth.authenticate(ex));
+            return then(limit(ex), () -> then(authenticate(ex), () -> consumerLimit(ex)));
         }
-        return then(auth == null ? GateDecision.PASS : auth.authenticate(ex), () -> limit(ex));
+        return then(authenticate(ex), () -> then(consumerLimit(ex), () -> limit(ex)));
+    }
+
+    private GateDecision authenticate(Exchange ex) {
+        return auth == null ? GateDecision.PASS : auth.authenticate(ex);
+    }
+
+    /** The authenticated consumer's own {@code rate_limit}, over every route that authenticates it. */
+    private GateDecision consumerLimit(Exchange ex) {
+        Consumer c = ex.consumer();
+        if (c == null || c.limiter() == null) {
+            return GateDecision.PASS;
+        }
+        LocalRateLimiter.Decision d = c.limiter().acquire("consumer", System.nanoTime());
+        if (d.allowed()) {
+            return GateDecision.PASS;
+        }
+        LocalReply r = LocalReply.jsonError(429, "consumer '" + c.name() + "' is over its rate limit of "
+                + d.limit() + " requests; retry in " + d.retryAfterSeconds() + " s")
+                .header(HttpHeaderNames.RETRY_AFTER, Long.toString(d.retryAfterSeconds()));
+        RateLimitHeaders.add(r, d, c.limiter().policy());
+        return new GateDecision.Refuse("rate_limit", r);
     }
 
     /**
